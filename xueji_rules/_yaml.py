@@ -1,0 +1,172 @@
+"""Read YAML safely and remember where every value came from.
+
+PyYAML composes the node tree (no object construction); we build plain values
+from it ourselves so that: object tags are refused, duplicate keys are errors
+naming both positions, alias expansion is bounded, and each value's line and
+column are kept in a map keyed by its path in the document.
+"""
+
+from __future__ import annotations
+
+import attrs
+import yaml
+
+from .errors import Diagnostic
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+#: The most nodes one document may expand to, aliases included ("billion laughs" guard).
+MAX_NODES = 200_000
+
+Path = tuple  # of str | int
+
+
+def path_text(path: Path) -> str:
+    """``questions.transfer.rules[3].when`` from ('questions', 'transfer', 'rules', 3, 'when')."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@attrs.frozen
+class Document:
+    """A YAML document's value, with the (line, column) of every path in it, 1-based."""
+
+    file: str
+    value: object
+    positions: dict = attrs.field(eq=False, repr=False)
+    styles: dict = attrs.field(eq=False, repr=False, factory=dict)
+
+    def where(self, path: Path) -> tuple[int | None, int | None]:
+        """Position of ``path``, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (None, None))
+
+    def diagnostic(self, code: str, message: str, path: Path = (), hint: str | None = None) -> Diagnostic:
+        line, col = self.where(path)
+        return Diagnostic(code, message, self.file, line, col, path_text(path), hint)
+
+
+class _Builder:
+    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor):
+        self.file = file
+        self.constructor = constructor
+        self.positions: dict = {}
+        self.styles: dict = {}
+        self.errors: list[Diagnostic] = []
+        self.count = 0
+
+    def _diag(self, code, message, node, path, hint=None):
+        m = node.start_mark
+        self.errors.append(Diagnostic(code, message, self.file, m.line + 1, m.column + 1, path_text(path), hint))
+
+    def build(self, node, path: Path):
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig()
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self._diag(
+                "yaml_tag",
+                f"the tag {node.tag!r} is not allowed in a policy file",
+                node,
+                path,
+                "write plain values: text, numbers, dates, lists and mappings",
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict = {}
+            seen: dict = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self._diag("yaml_key", "a key must be plain text", key_node, path)
+                    continue
+                key = self.constructor.construct_object(key_node)
+                key = key.isoformat() if hasattr(key, "isoformat") else key
+                if key in seen:
+                    first = seen[key]
+                    self._diag(
+                        "duplicate_key",
+                        f"the key {key!r} appears twice: first at line {first[0]}, column {first[1]}, "
+                        f"again at line {key_node.start_mark.line + 1}, column {key_node.start_mark.column + 1}",
+                        key_node,
+                        path + (key,),
+                        "keep one of them; a YAML mapping may not repeat a key",
+                    )
+                    continue
+                seen[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        self.styles[path] = node.style
+        return self.constructor.construct_object(node)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Read one YAML document; return it and the problems found (a Document is None if unreadable)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = exc.problem or str(exc)
+        return None, [
+            Diagnostic(
+                "yaml_syntax",
+                f"not valid YAML: {problem}",
+                file,
+                line,
+                col,
+                hint="check indentation, and quote text that contains ': ' or starts with [ { * & ! | > % @",
+            )
+        ]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic("yaml_syntax", f"not valid YAML: {exc}", file)]
+    if node is None:
+        return Document(file, None, {(): (1, 1)}), []
+    builder = _Builder(file, yaml.constructor.SafeConstructor())
+    try:
+        value = builder.build(node, ())
+    except _TooBig:
+        return None, [
+            Diagnostic(
+                "yaml_too_big",
+                f"the document expands to more than {MAX_NODES} values (aliases?)",
+                file,
+                hint="write the values out instead of repeating anchors",
+            )
+        ]
+    return Document(file, value, builder.positions, builder.styles), builder.errors
+
+
+def load_file(path) -> tuple[Document | None, list[Diagnostic]]:
+    """Read a YAML file as UTF-8; see :func:`load_text`."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except UnicodeDecodeError as exc:
+        return None, [Diagnostic("file_encoding", f"not UTF-8 text: {exc.reason}", str(path))]
+    except OSError as exc:
+        return None, [Diagnostic("file_unreadable", f"cannot read the file: {exc.strerror}", str(path))]
+    return load_text(text, str(path))

@@ -1,0 +1,440 @@
+"""Type-check a condition tree and turn it into Python source for the question's kernel.
+
+The source is generated from the validated tree only: identifiers come from the
+grammar's NAME token, text is embedded with ``repr``, numbers and lists become
+named constants. Unknown facts are ``None`` and logic is three-valued (Kleene),
+so a missing fact makes an answer unknown instead of wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from fractions import Fraction
+
+import attrs
+import pendulum
+
+from ..errors import did_you_mean
+from ..facts.vocabulary import FACTS, GROUPS
+from ..statute import operator_of
+from . import parse as P
+
+
+@attrs.frozen
+class Type:
+    kind: str  # number, bool, text, date, enum, enum_list, list, any
+    unit: str | None = None
+    choices: dict | None = attrs.field(default=None, eq=False, hash=False)
+    item: "Type | None" = None
+
+    def describe(self) -> str:
+        if self.kind == "number" and self.unit:
+            return f"number ({self.unit})"
+        if self.kind == "list" and self.item is not None:
+            return f"list of {self.item.describe()}"
+        return self.kind
+
+
+BOOL = Type("bool")
+NUMBER = Type("number")
+DATE = Type("date")
+TEXT = Type("text")
+ANY = Type("any")
+DURATION_UNITS = {"年": "years", "月": "months", "周": "weeks", "日": "days"}
+
+
+def fact_type(kind: str, unit: str | None, choices: dict | None) -> Type:
+    if kind in ("int", "number"):
+        return Type("number", unit)
+    if kind == "enum":
+        return Type("enum", None, choices)
+    if kind == "enum_list":
+        return Type("enum_list", None, choices)
+    return Type(kind)
+
+
+@attrs.frozen
+class Compiled:
+    """A compiled expression: its type, Python source, whether it can be unknown, and what it reads."""
+
+    type: Type
+    code: str
+    nullable: bool
+    facts: frozenset = frozenset()
+    params: frozenset = frozenset()
+
+
+class CompileError(Exception):
+    """One problem in a condition, positioned inside the condition text."""
+
+    def __init__(self, code: str, message: str, node: P.Node | None, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.node, self.hint = code, message, node, hint
+
+
+# --- runtime helpers, put in the namespace of the generated code -------------
+
+
+def _add_duration(date, amount, unit):
+    d = pendulum.date(date.year, date.month, date.day)
+    n = int(amount) if Fraction(amount).denominator == 1 else None
+    if n is None:
+        raise ValueError("durations must be whole numbers")
+    d = d.add(**{DURATION_UNITS[unit]: n})
+    return _dt.date(d.year, d.month, d.day)
+
+
+def _sub_duration(date, amount, unit):
+    return _add_duration(date, -amount, unit)
+
+
+def _age_on(birth, on):
+    years = on.year - birth.year
+    if (on.month, on.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def _date_in(year, month_day):
+    month, day = (int(x) for x in str(month_day).split("-"))
+    return _dt.date(int(year), month, day)
+
+
+def _count_in(items, among):
+    return sum(1 for x in items if x in among)
+
+
+RUNTIME = {
+    "_add_duration": _add_duration,
+    "_sub_duration": _sub_duration,
+    "_age_on": _age_on,
+    "_date_in": _date_in,
+    "_count_in": _count_in,
+    "Fraction": Fraction,
+}
+
+FUNCTIONS = {
+    "count": "count(list): how many items",
+    "count_in": "count_in(list, among): how many items of list are in among",
+    "age_on": "age_on(birth_date, date): full years (周岁) on that date",
+    "date_in": 'date_in(year, "08-31"): that day of that year',
+    "given": "given(fact): the fact is provided",
+}
+
+
+class Scope:
+    """What bare names mean where a condition is compiled: parameters, definitions, extras."""
+
+    def __init__(self, parameters: dict[str, Type], definitions: dict[str, Compiled], extras: dict[str, Compiled] | None = None):
+        self.parameters = parameters
+        self.definitions = definitions
+        self.extras = extras or {}
+
+
+class Compiler:
+    """Compiles condition trees against the vocabulary; collects constants for the generated module."""
+
+    def __init__(self):
+        self.constants: dict[str, object] = {}
+        self._const_ids: dict = {}
+        self._tmp = 0
+
+    def const(self, value) -> str:
+        key = (type(value).__name__, value if not isinstance(value, (set, frozenset)) else tuple(sorted(map(str, value))))
+        name = self._const_ids.get(key)
+        if name is None:
+            name = f"_c{len(self.constants)}"
+            self.constants[name] = value
+            self._const_ids[key] = name
+        return name
+
+    def tmp(self) -> str:
+        self._tmp += 1
+        return f"_t{self._tmp}"
+
+    # -- entry -----------------------------------------------------------------
+
+    def compile(self, node: P.Node, scope: Scope, want: Type | None = None) -> Compiled:
+        out = self._visit(node, scope)
+        if want is not None and want.kind == "bool" and out.type.kind not in ("bool", "any"):
+            raise CompileError(
+                "condition_type", f"a condition must be true or false, but this is a {out.type.describe()}", node,
+                "compare it with something, e.g. `… 超过 parameter_name`",
+            )
+        if want is not None and want.kind == "date" and out.type.kind not in ("date", "any"):
+            raise CompileError("condition_type", f"a date is needed here, but this is a {out.type.describe()}", node)
+        return out
+
+    # -- nodes -----------------------------------------------------------------
+
+    def _visit(self, node: P.Node, scope: Scope) -> Compiled:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return method(node, scope)
+
+    def _num(self, node: P.Num, scope) -> Compiled:
+        value = node.value
+        v = value.numerator if value.denominator == 1 else value
+        return Compiled(Type("number", node.unit), self.const(v), False)
+
+    def _str(self, node: P.Str, scope) -> Compiled:
+        return Compiled(TEXT, repr(node.value), False)
+
+    def _bool(self, node: P.Bool, scope) -> Compiled:
+        return Compiled(BOOL, repr(node.value), False)
+
+    def _today(self, node, scope) -> Compiled:
+        return Compiled(DATE, "T", False)
+
+    def _name(self, node: P.Name, scope: Scope) -> Compiled:
+        name = node.name
+        if "." in name:
+            spec = FACTS.get(name)
+            if spec is None:
+                if name in GROUPS:
+                    leaves = [p for p in FACTS if p.startswith(name + ".")]
+                    raise CompileError(
+                        "fact_is_group", f"'{name}' is a group of facts, not one fact", node,
+                        "name one of: " + ", ".join(leaves[:8]),
+                    )
+                raise CompileError(
+                    "unknown_fact", f"there is no fact '{name}' in the vocabulary", node,
+                    did_you_mean(name, FACTS) or "see docs/facts.md for the fact names",
+                )
+            return Compiled(
+                fact_type(spec.kind, spec.unit, spec.choices), f"F.get({name!r})", True, frozenset([name])
+            )
+        if name in scope.extras:
+            return scope.extras[name]
+        if name in scope.parameters:
+            return Compiled(scope.parameters[name], f"P[{name!r}]", False, frozenset(), frozenset([name]))
+        if name in scope.definitions:
+            return scope.definitions[name]
+        known = list(scope.parameters) + list(scope.definitions) + list(scope.extras)
+        raise CompileError(
+            "unknown_name", f"'{name}' is neither a parameter nor a definition of this policy", node,
+            did_you_mean(name, known) or "declare it under `parameters:` or `definitions:`, or write a fact path like student.stage",
+        )
+
+    def _listof(self, node: P.ListOf, scope) -> Compiled:
+        items = [self._visit(i, scope) for i in node.items]
+        kinds = {i.type.kind for i in items}
+        if len(kinds) > 1:
+            raise CompileError("condition_type", "a list must hold values of one kind", node)
+        item_type = items[0].type if items else ANY
+        if all(not i.nullable and (i.code.startswith("_c") or i.code[:1] in "'\"" or i.code in ("True", "False")) for i in items):
+            values = [self._literal_value(i) for i in items]
+            return Compiled(Type("list", None, None, item_type), self.const(frozenset(values)), False, frozenset(), frozenset())
+        code = "frozenset((" + ", ".join(i.code for i in items) + ",))"
+        return Compiled(
+            Type("list", None, None, item_type), code, any(i.nullable for i in items),
+            frozenset().union(*(i.facts for i in items)), frozenset().union(*(i.params for i in items)),
+        )
+
+    def _literal_value(self, c: Compiled):
+        if c.code.startswith("_c"):
+            return self.constants[c.code]
+        if c.code in ("True", "False"):
+            return c.code == "True"
+        import ast
+
+        return ast.literal_eval(c.code)  # a repr()'d str we generated ourselves
+
+    def _enum_value(self, enum_type: Type, text_node: P.Node, text: Compiled, path_hint: str) -> Compiled:
+        """Map a quoted value onto an enum's code, accepting the code or its Chinese name."""
+        value = self._literal_value(text)
+        choices = enum_type.choices or {}
+        if value in choices:
+            return text
+        for code, zh in choices.items():
+            if value == zh or value in zh.split("、") or value == zh.split("（")[0]:
+                return Compiled(TEXT, repr(code), False)
+        allowed = ", ".join(f"{c} ({zh})" for c, zh in choices.items())
+        raise CompileError(
+            "unknown_value", f"'{value}' is not a value of {path_hint}", text_node,
+            (did_you_mean(value, list(choices) + list(choices.values())) or "") + f" allowed: {allowed}",
+        )
+
+    def _coerce_enum_operand(self, enum_side: Compiled, other_node: P.Node, other: Compiled, label: str) -> Compiled:
+        if enum_side.type.kind in ("enum", "enum_list") and isinstance(other_node, P.Str):
+            return self._enum_value(enum_side.type, other_node, other, label)
+        if enum_side.type.kind in ("enum", "enum_list") and isinstance(other_node, P.ListOf):
+            fixed = [self._enum_value(enum_side.type, n, self._visit(n, None), label) if isinstance(n, P.Str) else None for n in other_node.items]
+            if all(f is not None for f in fixed):
+                values = [self._literal_value(f) for f in fixed]
+                return Compiled(Type("list", None, None, TEXT), self.const(frozenset(values)), False)
+        return other
+
+    def _null_guard(self, parts: list[Compiled], body) -> tuple[str, bool]:
+        """Wrap ``body(names)`` so that any unknown operand gives None."""
+        names, checks = [], []
+        for p in parts:
+            if p.nullable:
+                t = self.tmp()
+                names.append(t)
+                checks.append(f"({t} := {p.code}) is None")
+            else:
+                names.append(p.code)
+        if not checks:
+            return body(names), False
+        return f"(None if {' or '.join(checks)} else {body(names)})", True
+
+    def _compare(self, node: P.Compare, scope) -> Compiled:
+        left = self._visit(node.left, scope)
+        right = self._visit(node.right, scope)
+        op = operator_of(node.word)
+        label = node.left.name if isinstance(node.left, P.Name) else "the value"
+        right = self._coerce_enum_operand(left, node.right, right, label)
+        if isinstance(node.left, P.Str) and isinstance(node.right, P.Name):
+            left = self._coerce_enum_operand(right, node.left, left, node.right.name)
+        lt, rt = left.type, right.type
+        if op in ("==", "!=") :
+            if lt.kind in ("enum",) and rt.kind not in ("text", "enum", "any"):
+                raise CompileError("condition_type", f"cannot compare {lt.describe()} with {rt.describe()}", node)
+        else:
+            ok = (lt.kind == rt.kind == "number") or (lt.kind == rt.kind == "date") or "any" in (lt.kind, rt.kind)
+            if not ok:
+                raise CompileError(
+                    "condition_type",
+                    f"'{node.word}' compares numbers or dates, not {lt.describe()} with {rt.describe()}", node,
+                )
+        if lt.kind == rt.kind == "number" and lt.unit and rt.unit and lt.unit != rt.unit:
+            raise CompileError(
+                "unit_mismatch", f"cannot compare {lt.unit} with {rt.unit}", node,
+                f"both sides must be in the same unit; check the parameter's `unit:`",
+            )
+        if lt.kind != rt.kind and "any" not in (lt.kind, rt.kind) and {lt.kind, rt.kind} - {"enum", "text"}:
+            raise CompileError("condition_type", f"cannot compare {lt.describe()} with {rt.describe()}", node)
+        code, nullable = self._null_guard([left, right], lambda n: f"{n[0]} {op} {n[1]}")
+        return Compiled(BOOL, code, nullable, left.facts | right.facts, left.params | right.params)
+
+    def _logic(self, node: P.Logic, scope) -> Compiled:
+        items = [self._visit(i, scope) for i in node.items]
+        for i, c in zip(node.items, items):
+            if c.type.kind not in ("bool", "any"):
+                raise CompileError("condition_type", f"'{node.op}' joins conditions, but this is a {c.type.describe()}", i)
+        facts = frozenset().union(*(c.facts for c in items))
+        params = frozenset().union(*(c.params for c in items))
+        if not any(c.nullable for c in items):
+            code = "(" + f" {node.op} ".join(c.code for c in items) + ")"
+            return Compiled(BOOL, code, False, facts, params)
+        stop = "False" if node.op == "and" else "True"
+        code = self._kleene(items, stop)
+        return Compiled(BOOL, code, True, facts, params)
+
+    def _kleene(self, items: list[Compiled], stop: str) -> str:
+        """Three-valued and/or: ``stop`` decides at once; otherwise unknown if any is unknown."""
+        temps = []
+        code = None
+        for c in reversed(items):
+            t = self.tmp()
+            temps.insert(0, t)
+        # build from the last item outwards
+        tail = f"(None if {' or '.join(f'{t} is None' for t in temps)} else {'True' if stop == 'False' else 'False'})"
+        for c, t in zip(reversed(items), reversed(temps)):
+            tail = f"({stop} if ({t} := {c.code}) is {stop} else {tail})"
+        code = tail
+        return code
+
+    def _not(self, node: P.Not, scope) -> Compiled:
+        inner = self._visit(node.item, scope)
+        if inner.type.kind not in ("bool", "any"):
+            raise CompileError("condition_type", f"'not' needs a condition, not a {inner.type.describe()}", node)
+        code, nullable = self._null_guard([inner], lambda n: f"(not {n[0]})")
+        return Compiled(BOOL, code, nullable, inner.facts, inner.params)
+
+    def _member(self, node: P.Member, scope) -> Compiled:
+        item = self._visit(node.item, scope)
+        coll = self._visit(node.collection, scope)
+        label = node.item.name if isinstance(node.item, P.Name) else "the value"
+        coll = self._coerce_enum_operand(item, node.collection, coll, label)
+        if coll.type.kind not in ("list", "enum_list", "any"):
+            raise CompileError("condition_type", f"'属于' needs a list on its right, not a {coll.type.describe()}", node.collection)
+        op = "not in" if node.negated else "in"
+        code, nullable = self._null_guard([item, coll], lambda n: f"({n[0]} {op} {n[1]})")
+        return Compiled(BOOL, code, nullable, item.facts | coll.facts, item.params | coll.params)
+
+    def _contains(self, node: P.Contains, scope) -> Compiled:
+        coll = self._visit(node.collection, scope)
+        item = self._visit(node.item, scope)
+        if coll.type.kind not in ("list", "enum_list", "any"):
+            raise CompileError("condition_type", f"'包含' needs a list on its left, not a {coll.type.describe()}", node.collection)
+        label = node.collection.name if isinstance(node.collection, P.Name) else "the list"
+        item = self._coerce_enum_operand(coll, node.item, item, label)
+        if isinstance(node.item, P.ListOf):  # 包含 [a, b]: contains all of them
+            code, nullable = self._null_guard([coll, item], lambda n: f"({n[1]} <= {n[0]})")
+        else:
+            code, nullable = self._null_guard([coll, item], lambda n: f"({n[1]} in {n[0]})")
+        return Compiled(BOOL, code, nullable, item.facts | coll.facts, item.params | coll.params)
+
+    def _arith(self, node: P.Arith, scope) -> Compiled:
+        left = self._visit(node.left, scope)
+        right = self._visit(node.right, scope)
+        lt, rt = left.type, right.type
+        facts, params = left.facts | right.facts, left.params | right.params
+        if lt.kind == "date" and rt.kind == "number" and node.op in "+-":
+            if rt.unit not in DURATION_UNITS:
+                raise CompileError(
+                    "unit_mismatch", f"a date moves by 年, 月, 周 or 日, not by {rt.describe()}", node.right,
+                    "give the parameter `unit: 年` (or 月/周/日)",
+                )
+            fn = "_add_duration" if node.op == "+" else "_sub_duration"
+            unit = rt.unit
+            code, nullable = self._null_guard([left, right], lambda n: f"{fn}({n[0]}, {n[1]}, {unit!r})")
+            return Compiled(DATE, code, nullable, facts, params)
+        if lt.kind != "number" or rt.kind != "number":
+            raise CompileError("condition_type", f"cannot compute {lt.describe()} {node.op} {rt.describe()}", node)
+        if node.op in "+-":
+            if lt.unit and rt.unit and lt.unit != rt.unit:
+                raise CompileError("unit_mismatch", f"cannot add {lt.unit} and {rt.unit}", node)
+            unit = lt.unit or rt.unit
+            code, nullable = self._null_guard([left, right], lambda n: f"({n[0]} {node.op} {n[1]})")
+        elif node.op == "*":
+            if lt.unit and rt.unit:
+                raise CompileError("unit_mismatch", f"cannot multiply {lt.unit} by {rt.unit}", node, "one side must be a plain number or fraction")
+            unit = lt.unit or rt.unit
+            code, nullable = self._null_guard([left, right], lambda n: f"({n[0]} * {n[1]})")
+        else:
+            unit = lt.unit if not rt.unit else (None if lt.unit == rt.unit else "?")
+            if unit == "?":
+                raise CompileError("unit_mismatch", f"cannot divide {lt.unit} by {rt.unit}", node)
+            code, nullable = self._null_guard([left, right], lambda n: f"(Fraction({n[0]}) / {n[1]})")
+        return Compiled(Type("number", unit), code, nullable, facts, params)
+
+    def _call(self, node: P.Call, scope) -> Compiled:
+        fn = node.function
+        if fn not in FUNCTIONS:
+            raise CompileError(
+                "unknown_function", f"there is no function '{fn}'", node,
+                (did_you_mean(fn, FUNCTIONS) or "") + " functions: " + "; ".join(FUNCTIONS.values()),
+            )
+        args = [self._visit(a, scope) for a in node.args]
+        facts = frozenset().union(*(a.facts for a in args)) if args else frozenset()
+        params = frozenset().union(*(a.params for a in args)) if args else frozenset()
+
+        def need(n, kinds):
+            if len(args) != n:
+                raise CompileError("function_arguments", f"{FUNCTIONS[fn]} takes {n} argument(s), not {len(args)}", node)
+            for a, k, an in zip(args, kinds, node.args):
+                if a.type.kind not in k + ("any",):
+                    raise CompileError("condition_type", f"{fn}: expected {' or '.join(k)}, got {a.type.describe()}", an)
+
+        if fn == "given":
+            need(1, ("number", "bool", "text", "date", "enum", "enum_list", "list"))
+            return Compiled(BOOL, f"({args[0].code} is not None)", False, facts, params)
+        if fn == "count":
+            need(1, ("list", "enum_list"))
+            code, nullable = self._null_guard(args, lambda n: f"len({n[0]})")
+            return Compiled(NUMBER, code, nullable, facts, params)
+        if fn == "count_in":
+            need(2, ("list", "enum_list"))
+            code, nullable = self._null_guard(args, lambda n: f"_count_in({n[0]}, {n[1]})")
+            return Compiled(NUMBER, code, nullable, facts, params)
+        if fn == "age_on":
+            need(2, ("date",))
+            code, nullable = self._null_guard(args, lambda n: f"_age_on({n[0]}, {n[1]})")
+            return Compiled(Type("number", "周岁"), code, nullable, facts, params)
+        if fn == "date_in":
+            need(2, ("number", "text"))
+            code, nullable = self._null_guard(args, lambda n: f"_date_in({n[0]}, {n[1]})")
+            return Compiled(DATE, code, nullable, facts, params)
+        raise AssertionError(fn)

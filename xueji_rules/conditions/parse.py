@@ -1,0 +1,255 @@
+"""Parse condition text into a small typed tree, with the position of every node.
+
+The grammar is in ``grammar.lark``; lark gives positions and expected-token
+errors, which become Diagnostics pointing into the policy file. Text from a
+policy is only ever parsed, never handed to ``eval``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+import lark
+
+from ..errors import Diagnostic
+
+
+@attrs.frozen
+class Node:
+    line: int
+    column: int
+
+
+@attrs.frozen
+class Num(Node):
+    value: Fraction
+    unit: str | None = None
+
+
+@attrs.frozen
+class Str(Node):
+    value: str
+
+
+@attrs.frozen
+class Bool(Node):
+    value: bool
+
+
+@attrs.frozen
+class Today(Node):
+    pass
+
+
+@attrs.frozen
+class Name(Node):
+    name: str
+
+
+@attrs.frozen
+class Call(Node):
+    function: str
+    args: tuple
+
+
+@attrs.frozen
+class ListOf(Node):
+    items: tuple
+
+
+@attrs.frozen
+class Compare(Node):
+    word: str  # the statute word or symbol as written
+    left: Node
+    right: Node
+
+
+@attrs.frozen
+class Logic(Node):
+    op: str  # "and" | "or"
+    items: tuple
+
+
+@attrs.frozen
+class Not(Node):
+    item: Node
+
+
+@attrs.frozen
+class Member(Node):
+    item: Node
+    collection: Node
+    negated: bool
+
+
+@attrs.frozen
+class Contains(Node):
+    collection: Node
+    item: Node
+
+
+@attrs.frozen
+class Arith(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "百": 100}
+UNIT_ALIASES = {"课时": "学时", "天": "日", "个月": "月"}
+
+
+def chinese_number(text: str) -> int:
+    """Read a small Chinese numeral (一 … 九十九, 一百)."""
+    total, current = 0, 0
+    for ch in text:
+        n = _CN_DIGITS[ch]
+        if n >= 10:
+            total += (current or 1) * n
+            current = 0
+        else:
+            current = n
+    return total + current
+
+
+def read_number(text: str) -> Fraction:
+    """Exact value of 210, 0.05, 5%, 1/3 or 三分之一."""
+    text = text.strip()
+    m = re.fullmatch(r"([一二三四五六七八九十百]+)分之([一二三四五六七八九十百]+)", text)
+    if m:
+        return Fraction(chinese_number(m.group(2)), chinese_number(m.group(1)))
+    if text.endswith("%"):
+        return Fraction(text[:-1]) / 100
+    return Fraction(text)
+
+
+class _ToTree(lark.Transformer):
+    def _pos(self, meta_or_tok):
+        return meta_or_tok.line, meta_or_tok.column
+
+    @lark.v_args(meta=True)
+    def or_(self, meta, items):
+        return Logic(meta.line, meta.column, "or", tuple(items))
+
+    @lark.v_args(meta=True)
+    def and_(self, meta, items):
+        return Logic(meta.line, meta.column, "and", tuple(items))
+
+    @lark.v_args(meta=True)
+    def not_(self, meta, items):
+        return Not(meta.line, meta.column, items[0])
+
+    @lark.v_args(meta=True)
+    def compare(self, meta, items):
+        left, word, right = items
+        return Compare(meta.line, meta.column, str(word), left, right)
+
+    @lark.v_args(meta=True)
+    def compare_post(self, meta, items):
+        left, right, word = items
+        return Compare(meta.line, meta.column, str(word), left, right)
+
+    @lark.v_args(meta=True)
+    def member(self, meta, items):
+        return Member(meta.line, meta.column, items[0], items[1], False)
+
+    @lark.v_args(meta=True)
+    def not_member(self, meta, items):
+        return Member(meta.line, meta.column, items[0], items[1], True)
+
+    @lark.v_args(meta=True)
+    def contains(self, meta, items):
+        return Contains(meta.line, meta.column, items[0], items[1])
+
+    @lark.v_args(meta=True)
+    def arith(self, meta, items):
+        op = {"×": "*", "÷": "/"}.get(str(items[1]), str(items[1]))
+        return Arith(meta.line, meta.column, op, items[0], items[2])
+
+    def number(self, items):
+        tok = items[0]
+        return Num(tok.line, tok.column, read_number(str(tok)))
+
+    def quantity(self, items):
+        tok, unit = items
+        u = str(unit)
+        return Num(tok.line, tok.column, read_number(str(tok)), UNIT_ALIASES.get(u, u))
+
+    def string(self, items):
+        tok = items[0]
+        return Str(tok.line, tok.column, str(tok)[1:-1])
+
+    @lark.v_args(meta=True)
+    def true(self, meta, items):
+        return Bool(meta.line, meta.column, True)
+
+    @lark.v_args(meta=True)
+    def false(self, meta, items):
+        return Bool(meta.line, meta.column, False)
+
+    @lark.v_args(meta=True)
+    def today(self, meta, items):
+        return Today(meta.line, meta.column)
+
+    def name(self, items):
+        tok = items[0]
+        return Name(tok.line, tok.column, str(tok))
+
+    def call(self, items):
+        tok = items[0]
+        return Call(tok.line, tok.column, str(tok), tuple(a for a in items[1:] if a is not None))
+
+    @lark.v_args(meta=True)
+    def list_(self, meta, items):
+        line = getattr(meta, "line", 1)
+        col = getattr(meta, "column", 1)
+        return ListOf(line, col, tuple(i for i in items if i is not None))
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+_TOKEN_NAMES = {
+    "NAME": "a fact (student.stage) or parameter name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted value ("senior")',
+    "WORD_CMP": "a comparison word (超过, 不满, 达到 …)",
+    "WORD_POST": "以上/以下/以内",
+    "CMP": "a comparison (== != < <= > >=)",
+    "AND": "且/and",
+    "OR": "或/or",
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "$END": "the end of the condition",
+}
+
+
+def parse(text: str) -> Node | Diagnostic:
+    """Parse condition text; return its tree, or a Diagnostic whose line/column are inside ``text``."""
+    try:
+        tree = _parser().parse(text)
+    except lark.exceptions.UnexpectedInput as exc:
+        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+        names = sorted({_TOKEN_NAMES.get(e, e) for e in expected})
+        token = getattr(exc, "token", None)
+        got = f"'{token}'" if token is not None and str(token) else "the end of the text"
+        if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+            got = f"'{text[exc.pos_in_stream]}'"
+        hint = ("expected " + ", ".join(names[:8])) if names else None
+        return Diagnostic(
+            "condition_syntax",
+            f"cannot read the condition at {got}",
+            line=exc.line if exc.line and exc.line > 0 else 1,
+            column=exc.column if exc.column and exc.column > 0 else 1,
+            hint=hint,
+        )
+    return _ToTree().transform(tree)

@@ -1,0 +1,448 @@
+"""The one fact vocabulary shared by every region: what a policy may ask about a student.
+
+Each group is a frozen attrs class; each field carries its Chinese and English
+meaning, its kind, its unit and its allowed values in ``metadata``. The schema
+(``facts.schema.json``), ``docs/facts.md`` and the type checker of the condition
+language are all derived from these classes, so the vocabulary is written once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+#: Allowed values of the enumerated facts, with their Chinese names.
+STAGES = {"primary": "小学", "junior": "初中", "senior": "普通高中"}
+OWNERSHIPS = {"public": "公办", "private": "民办"}
+TRACKS = {"general": "普通高中", "vocational": "职业高中/中等职业学校"}
+REGISTRY_STATUSES = {
+    "enrolled": "在籍在读",
+    "suspended": "休学",
+    "borrowing": "借读",
+    "withdrawn": "退学",
+    "graduated": "毕业",
+    "cancelled": "学籍已注销",
+}
+ABSENCE_REASONS = {
+    "illness": "伤病",
+    "force_majeure": "不可抗拒的原因",
+    "going_abroad": "出国、出境就读",
+    "infectious_disease": "传染病",
+    "other": "其他原因",
+}
+TRANSFER_REASONS = {
+    "family_move": "家庭户口及住址迁移",
+    "single_person_hukou_move": "学生单人户口迁移",
+    "guardian_job_change": "家长（监护人）工作地区或单位变动",
+    "guardian_workplace_change": "监护人务工地变更",
+    "guardian_business_change": "监护人经商地变更",
+    "demolition_or_sale": "原住房拆迁或交易",
+    "migrant_worker_child": "外来务工人员随迁子女",
+    "policy_placement": "政策性安置",
+    "return_to_hukou": "回户籍所在地就读",
+    "arranged_by_bureau": "教育行政部门统筹安排",
+    "special": "其他特殊原因",
+}
+GUARDIAN_SITUATIONS = {
+    "abroad_on_duty": "因公出国工作",
+    "field_or_mobile_work": "从事野外或流动性工作",
+    "frontier_support": "长期支援边疆",
+    "military": "现役军人（含武警）",
+    "frontier_soldier": "解放军边防指战员",
+    "martyr": "烈士",
+    "overseas_chinese": "华侨、归侨",
+    "hk_macao_taiwan": "港澳台同胞",
+    "foreign_expert": "在华工作的外籍专家",
+}
+DOCUMENTS = {
+    "hospital_diagnosis": "医院诊断证明",
+    "inpatient_record": "住院病历（原件）",
+    "medical_receipts": "药费收据（原件）",
+    "authority_certificate": "公安、民政、劳动等部门的证明",
+    "passport_and_visa": "出国护照、签证",
+    "hukou_transfer_certificate": "户籍迁移证明",
+    "housing_certificate": "住房证明（房产证）",
+    "household_register": "户口簿",
+    "acceptance_letter": "同意接收转学证明",
+    "transfer_certificate": "转学证明",
+    "written_application": "书面申请",
+    "cure_certificate": "治愈或可以正常学习的证明",
+    "suspension_certificate": "休学证明",
+    "death_certificate": "死亡证明",
+    "release_certificate": "处理期满的证明",
+}
+SUBJECTS = {
+    "chinese": "语文",
+    "mathematics": "数学",
+    "foreign_language": "外语",
+    "physics": "物理",
+    "chemistry": "化学",
+    "biology": "生物",
+    "politics": "思想品德（政治）",
+    "history": "历史",
+    "geography": "地理",
+    "science": "科学",
+    "information_technology": "信息技术",
+    "music": "音乐",
+    "art": "美术",
+    "other": "其他学科",
+}
+PASS_FAIL = {"pass": "合格（及格）", "fail": "不合格（不及格）"}
+GRADE_CHANGES = {"repeat": "留级", "skip": "跳级"}
+SANCTIONS = {
+    "warning": "警告",
+    "serious_warning": "严重警告",
+    "demerit": "记过",
+    "probation": "留校察看",
+    "expulsion": "开除学籍",
+}
+DISCIPLINE_ACTIONS = {
+    "impose": "给予处分",
+    "record": "记入学生电子档案",
+    "revoke": "撤销处分",
+    "extend_probation": "延长留校察看",
+    "send_to_reform_school": "送工读学校",
+}
+CANCELLATION_GROUNDS = {
+    "death": "死亡",
+    "lost_ability_to_learn": "因故丧失学习能力",
+    "abroad_not_resumed": "出国、出境休学期满后不能复学",
+    "criminal_sentence": "因违法犯罪判决服刑、劳动教养",
+    "completed_compulsory_and_quits": "学满九年义务教育并年满十六周岁不再上学",
+    "did_not_report": "新生无故未按时报到",
+}
+WITHDRAWAL_GROUNDS = {
+    "voluntary": "本人及监护人申请不再继续上学",
+    "lost_ability_to_learn": "丧失学习能力",
+    "suspension_expired_no_reply": "休学期满未答复、未复学",
+    "away_without_leave": "擅自离校",
+    "long_suspension": "连续休学期满仍不能复学",
+    "unexcused_absence": "无故旷课",
+    "criminal_penalty": "刑事处罚或强制性教育措施",
+    "emigration": "出境定居",
+}
+CERTIFICATES = {
+    "diploma": "毕业证书",
+    "completion": "修业证书",
+    "completion_jieye": "结业证书",
+    "attendance": "肄业证书",
+    "compulsory_education": "义务教育证书",
+}
+
+
+def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
+    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list) and unit."""
+    return attrs.field(
+        default=None,
+        kw_only=True,
+        metadata={"zh": zh, "en": en, "kind": kind, "unit": unit, "choices": choices, "item": item},
+    )
+
+
+def group(cls: type, zh: str, en: str):
+    """Declare a nested group of facts."""
+    return attrs.field(default=None, kw_only=True, metadata={"zh": zh, "en": en, "kind": "group", "group": cls})
+
+
+@attrs.frozen
+class Place:
+    """An administrative location, from province down to the school district (施教区)."""
+
+    province: str | None = fact("省", "province", "text")
+    city: str | None = fact("市（设区的市）", "city (prefecture level)", "text")
+    county: str | None = fact("县（市、区）", "county-level city or district", "text")
+    township: str | None = fact("乡（镇）、街道", "township or subdistrict", "text")
+    school_district: str | None = fact("学区、施教区", "school district (catchment)", "text")
+
+
+@attrs.frozen
+class School:
+    """A school: where it is, who runs it and what kind it is."""
+
+    name: str | None = fact("学校名称", "school name", "text")
+    place: Place | None = group(Place, "学校所在地", "where the school is")
+    ownership: str | None = fact("办学性质（公办/民办）", "ownership", "enum", choices=OWNERSHIPS)
+    star_rating: int | None = fact("星级（江苏普通高中）", "star rating (Jiangsu senior high)", "int", unit="星")
+    track: str | None = fact("普通或职业", "general or vocational", "enum", choices=TRACKS)
+    is_hukou_area: bool | None = fact("是否在学生户籍所在地", "in the student's hukou area", "bool")
+    free_places: int | None = fact("空余学位数", "free places", "int", unit="人")
+
+
+@attrs.frozen
+class Guardian:
+    """The student's parents or guardian, as far as the rules ask about them."""
+
+    situations: tuple | None = fact(
+        "监护人情形", "guardian's situations", "enum_list", choices=GUARDIAN_SITUATIONS
+    )
+    years_abroad: Fraction | None = fact("因公出国年限", "years abroad on duty", "number", unit="年")
+    local_job_years: Fraction | None = fact("在当地固定工作年限", "years in a fixed local job", "number", unit="年")
+    consents: bool | None = fact("监护人同意", "guardian consents", "bool")
+
+
+@attrs.frozen
+class Student:
+    """Who the student is and where the record stands."""
+
+    stage: str | None = fact("学段", "stage", "enum", choices=STAGES)
+    grade: int | None = fact("年级（1-12）", "grade (1-12, counted across stages)", "int", unit="年级")
+    semester: int | None = fact("学期（1 第一学期，2 第二学期）", "semester (1 autumn, 2 spring)", "int")
+    birth_date: _dt.date | None = fact("出生日期", "birth date", "date")
+    school: School | None = group(School, "就读学校", "the school the student attends")
+    hukou: Place | None = group(Place, "户籍所在地", "hukou (household registration)")
+    residence: Place | None = group(Place, "实际居住地", "residence")
+    has_registry: bool | None = fact("是否已取得学籍", "holds a registry", "bool")
+    registry_status: str | None = fact("学籍状态", "registry status", "enum", choices=REGISTRY_STATUSES)
+    enrolment_date: _dt.date | None = fact("入学日期", "enrolment date", "date")
+    years_of_study: Fraction | None = fact("在校学习年限", "years of study at school", "number", unit="年")
+    compulsory_years_completed: Fraction | None = fact(
+        "已学满义务教育年限", "years of compulsory education completed", "number", unit="年"
+    )
+    disabled: bool | None = fact("是否残疾儿童少年", "has a disability", "bool")
+    migrant_worker_child: bool | None = fact("是否进城务工人员子女", "child of a migrant worker", "bool")
+    guardian: Guardian | None = group(Guardian, "监护人", "guardian")
+
+
+@attrs.frozen
+class Absence:
+    """Missed classes: why, how many class hours, out of how many, since when."""
+
+    reason: str | None = fact("缺课原因", "reason", "enum", choices=ABSENCE_REASONS)
+    class_hours_missed: Fraction | None = fact(
+        "连续缺课累计学时", "class hours missed (continuous, accumulated)", "number", unit="学时"
+    )
+    year_total_class_hours: Fraction | None = fact(
+        "本学年度总课时", "total class hours of the school year", "number", unit="学时"
+    )
+    start_date: _dt.date | None = fact("缺课开始日期", "first day of absence", "date")
+    still_unable_to_attend: bool | None = fact("仍不能上学", "still unable to attend", "bool")
+
+
+@attrs.frozen
+class TransferRequest:
+    """A request to move the registry to another school (转学)."""
+
+    reason: str | None = fact("转学原因", "reason", "enum", choices=TRANSFER_REASONS)
+    to_school: School | None = group(School, "转入学校", "the school transferred to")
+    to_grade: int | None = fact("转入后就读年级", "grade at the new school", "int", unit="年级")
+    date: _dt.date | None = fact("申请日期", "date of the request", "date")
+    family_moved_from: Place | None = group(Place, "家庭迁出地", "where the family moved from")
+    family_moved_to: Place | None = group(Place, "家庭迁入地", "where the family moved to")
+    hukou_moved: bool | None = fact("家庭户口已迁移", "family hukou moved", "bool")
+    residence_moved: bool | None = fact("家庭住址已迁移", "family residence moved", "bool")
+    arranged_by_bureau: bool | None = fact("由教育行政部门统筹安排", "arranged by the education bureau", "bool")
+
+
+@attrs.frozen
+class BorrowingRequest:
+    """A request to study at another school while the registry stays (借读)."""
+
+    reason: str | None = fact("借读原因", "reason", "enum", choices={"personal_or_family": "个人或家庭原因", "guardian_situation": "监护人特殊情形", "reform_school": "到工读学校就读"})
+    to_school: School | None = group(School, "借读学校", "host school")
+    to_grade: int | None = fact("借读年级", "grade at the host school", "int", unit="年级")
+    home_school_agrees: bool | None = fact("原学校同意", "home school agrees", "bool")
+    host_school_agrees: bool | None = fact("借读学校同意", "host school agrees", "bool")
+    bureau_agrees: bool | None = fact("当地教育行政部门同意", "local bureau agrees", "bool")
+    registry_stays: bool | None = fact("学籍保留在原校", "registry stays at the home school", "bool")
+    same_area: bool | None = fact("同一地区内借读", "borrowing within the same area", "bool")
+
+
+@attrs.frozen
+class SuspensionRequest:
+    """A request to suspend studies (休学), or to extend a suspension."""
+
+    reason: str | None = fact("休学原因", "reason", "enum", choices=ABSENCE_REASONS)
+    approval_date: _dt.date | None = fact("批准日期", "approval date", "date")
+    is_extension: bool | None = fact("是否续办（延长）休学", "is an extension", "bool")
+    years_suspended_before: Fraction | None = fact("此前已连续休学年限", "years already suspended", "number", unit="年")
+
+
+@attrs.frozen
+class ResumptionRequest:
+    """A request to come back after a suspension (复学)."""
+
+    suspension_start: _dt.date | None = fact("休学起算日期", "first day of the suspension", "date")
+    suspension_reason: str | None = fact("休学原因", "reason of the suspension", "enum", choices=ABSENCE_REASONS)
+    date: _dt.date | None = fact("申请复学日期", "date of return", "date")
+    return_grade: int | None = fact("复学年级", "grade of return", "int", unit="年级")
+    grade_at_suspension: int | None = fact("休学时年级", "grade at suspension", "int", unit="年级")
+    at_other_school: bool | None = fact("休学期间到其他学校上学", "attended another school while suspended", "bool")
+
+
+@attrs.frozen
+class GradeChangeRequest:
+    """A request to repeat or skip a grade (留级、跳级)."""
+
+    kind: str | None = fact("类型", "repeat or skip", "enum", choices=GRADE_CHANGES)
+    guardian_applied_in_writing: bool | None = fact("监护人书面申请", "guardian applied in writing", "bool")
+
+
+@attrs.frozen
+class DisciplineRequest:
+    """A disciplinary action: imposing, recording or revoking a sanction (处分)."""
+
+    action: str | None = fact("处分事项", "action", "enum", choices=DISCIPLINE_ACTIONS)
+    sanction: str | None = fact("处分种类", "sanction", "enum", choices=SANCTIONS)
+    sanction_date: _dt.date | None = fact("受处分日期", "date of the sanction", "date")
+    probation_months: Fraction | None = fact("留校察看期限", "probation length", "number", unit="月")
+    remarkable_progress: bool | None = fact("进步显著，确实改正错误", "remarkable progress", "bool")
+    student_applied_in_writing: bool | None = fact("学生本人书面申请", "student applied in writing", "bool")
+    guardian_consents: bool | None = fact("监护人同意", "guardian consents", "bool")
+
+
+@attrs.frozen
+class CancellationRequest:
+    """A report asking that a registry be cancelled (注销、取消学籍)."""
+
+    ground: str | None = fact("注销原因", "ground", "enum", choices=CANCELLATION_GROUNDS)
+    age: Fraction | None = fact("年龄（周岁）", "age in full years", "number", unit="周岁")
+
+
+@attrs.frozen
+class WithdrawalRequest:
+    """A withdrawal (退学), asked for or brought about by the facts."""
+
+    ground: str | None = fact("退学原因", "ground", "enum", choices=WITHDRAWAL_GROUNDS)
+    applied_in_writing: bool | None = fact("本人及监护人书面申请", "applied in writing", "bool")
+
+
+@attrs.frozen
+class EnrolmentRequest:
+    """A new student's enrolment (新生入学)."""
+
+    entry_year: int | None = fact("入学年份", "year of entry", "int")
+    grade: int | None = fact("入学年级", "grade of entry", "int", unit="年级")
+    school: School | None = group(School, "招生学校", "the admitting school")
+    as_borrowing: bool | None = fact("作为借读生", "admitted as a guest (borrowing)", "bool")
+    days_late: int | None = fact("通知入学后未报到天数", "days since the notice without reporting", "int", unit="日")
+    excused: bool | None = fact("有正当理由", "has a good reason", "bool")
+
+
+@attrs.frozen
+class Request:
+    """What is being asked: one of these is filled for a question."""
+
+    transfer: TransferRequest | None = group(TransferRequest, "转学", "transfer")
+    borrowing: BorrowingRequest | None = group(BorrowingRequest, "借读", "borrowing")
+    suspension: SuspensionRequest | None = group(SuspensionRequest, "休学", "suspension")
+    resumption: ResumptionRequest | None = group(ResumptionRequest, "复学", "resumption")
+    grade_change: GradeChangeRequest | None = group(GradeChangeRequest, "留级、跳级", "grade change")
+    discipline: DisciplineRequest | None = group(DisciplineRequest, "处分", "discipline")
+    cancellation: CancellationRequest | None = group(CancellationRequest, "注销学籍", "registry cancellation")
+    withdrawal: WithdrawalRequest | None = group(WithdrawalRequest, "退学", "withdrawal")
+    enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
+
+
+@attrs.frozen
+class Evidence:
+    """Documents the applicant has brought (材料)."""
+
+    documents: tuple | None = fact("已提交材料", "documents provided", "enum_list", choices=DOCUMENTS)
+    hospital_level: str | None = fact(
+        "出具证明的医院级别", "level of the certifying hospital", "enum",
+        choices={"township": "乡镇级", "county": "县级（市（区）级）", "city": "设区的市级", "province": "省级"},
+    )
+
+
+@attrs.frozen
+class Results:
+    """Grades, credits and evaluations."""
+
+    failed_subjects: tuple | None = fact(
+        "补考后仍不及格的学科", "subjects still failed after make-up exams", "enum_list", choices=SUBJECTS
+    )
+    conduct: str | None = fact("操行", "conduct", "enum", choices=PASS_FAIL)
+    physical_education: str | None = fact("体育", "physical education", "enum", choices=PASS_FAIL)
+    compulsory_credits: Fraction | None = fact("必修学分", "compulsory credits", "number", unit="学分")
+    elective_ii_credits: Fraction | None = fact("选修Ⅱ学分", "elective II credits", "number", unit="学分")
+    total_credits: Fraction | None = fact("总学分", "total credits", "number", unit="学分")
+    excellent: bool | None = fact("学习成绩优异", "outstanding results", "bool")
+    completed_term: bool | None = fact("修业期满", "completed the term of study", "bool")
+    left_school: bool | None = fact("中途退学离校", "left school before completing", "bool")
+
+
+@attrs.frozen
+class Enrolment:
+    """Counts at the school and class: registered students, guests, class sizes."""
+
+    registered_students: int | None = fact("在籍生数", "registered students", "int", unit="人")
+    borrowing_students: int | None = fact("借读生数（含本次申请）", "guest students, this one included", "int", unit="人")
+    class_size: int | None = fact("班级人数（含本次接收）", "class size, this student included", "int", unit="人")
+    class_quota: int | None = fact("规定学额", "class quota", "int", unit="人")
+
+
+@attrs.frozen
+class Facts:
+    """Everything known about one student for one question."""
+
+    student: Student | None = group(Student, "学生", "the student")
+    absence: Absence | None = group(Absence, "缺课", "absence")
+    request: Request | None = group(Request, "申请事项", "the request")
+    evidence: Evidence | None = group(Evidence, "证明材料", "evidence")
+    results: Results | None = group(Results, "成绩与评价", "results and credits")
+    enrolment: Enrolment | None = group(Enrolment, "学额与人数", "enrolment counts")
+
+
+@attrs.frozen
+class FactSpec:
+    """One leaf of the vocabulary: its dotted path and what it holds."""
+
+    path: str
+    kind: str
+    zh: str
+    en: str
+    unit: str | None = None
+    choices: dict | None = attrs.field(default=None, hash=False, eq=False)
+
+
+def _walk(cls: type, prefix: str) -> list[FactSpec]:
+    specs: list[FactSpec] = []
+    for a in attrs.fields(cls):
+        meta = a.metadata
+        path = f"{prefix}{a.name}"
+        if meta["kind"] == "group":
+            specs.extend(_walk(meta["group"], path + "."))
+        else:
+            specs.append(
+                FactSpec(path, meta["kind"], meta["zh"], meta["en"], meta.get("unit"), meta.get("choices"))
+            )
+    return specs
+
+
+#: Every leaf fact by dotted path, in vocabulary order.
+FACTS: dict[str, FactSpec] = {s.path: s for s in _walk(Facts, "")}
+
+
+def group_paths() -> dict[str, type]:
+    """Every group (``student``, ``student.school``, ...) by dotted path, with its class."""
+    out: dict[str, type] = {"": Facts}
+
+    def walk(cls: type, prefix: str) -> None:
+        for a in attrs.fields(cls):
+            if a.metadata["kind"] == "group":
+                out[prefix + a.name] = a.metadata["group"]
+                walk(a.metadata["group"], prefix + a.name + ".")
+
+    walk(Facts, "")
+    return out
+
+
+GROUPS: dict[str, type] = group_paths()
+
+
+def describe_value(spec: FactSpec, value: Any) -> str:
+    """A short Chinese rendering of a fact value for explanations."""
+    if value is None:
+        return "（未提供）"
+    if spec.kind == "enum" and spec.choices:
+        return f"{spec.choices.get(value, value)}（{value}）"
+    if spec.kind == "enum_list" and spec.choices:
+        return "、".join(spec.choices.get(v, v) for v in value) or "（无）"
+    if spec.kind == "bool":
+        return "是" if value else "否"
+    if isinstance(value, Fraction):
+        value = value.numerator if value.denominator == 1 else value
+    return f"{value}{spec.unit or ''}" if spec.unit and spec.kind in ("int", "number") else str(value)
