@@ -1,0 +1,89 @@
+"""xueji_rules: China's student-registry (学籍) regulations as data, answered with reasons.
+
+>>> import xueji_rules as xr
+>>> d = xr.may_suspend("jiangsu", {"student": {"stage": "junior", "grade": 8},
+...     "absence": {"reason": "illness", "class_hours_missed": 230, "still_unable_to_attend": True}},
+...     on="2025-03-03")
+>>> d.outcome
+'allowed_with_approval'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decision import Decision, RuleResult
+from .errors import (
+    CaseFileError,
+    DateError,
+    Diagnostic,
+    FactsError,
+    PolicyError,
+    UnknownQuestionError,
+    UnknownRegionError,
+    XuejiError,
+)
+from .evaluate import decide, evaluate
+from .facts.input import FactValues, read_facts
+from .facts.vocabulary import Facts
+from .load import Registry, check_policy, load_policy, regions
+from .policy import OUTCOMES, Policy
+from .student_id import StudentId
+
+__all__ = [
+    "ask", "decide", "evaluate", "load_policy", "check_policy", "regions", "read_facts", "Registry",
+    "may_transfer", "may_borrow", "may_suspend", "may_resume", "withdrawal_status", "may_change_grade",
+    "graduation_outcome", "may_discipline", "registry_cancellation", "enrolment_eligibility",
+    "class_capacity", "parse_student_id",
+    "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "OUTCOMES",
+    "XuejiError", "PolicyError", "FactsError", "DateError", "UnknownRegionError", "UnknownQuestionError",
+    "CaseFileError", "Diagnostic",
+]
+
+
+def _policy(region) -> Policy:
+    return region if isinstance(region, Policy) else load_policy(region)
+
+
+def ask(region: str | Policy, question: str, facts: Any, on=None) -> Decision:
+    """Answer ``question`` for a student in ``region`` on date ``on`` (default: today, Asia/Shanghai).
+
+    ``facts`` is a nested dict, YAML/JSON already parsed, or an attrs ``Facts``.
+    Raises UnknownRegionError, UnknownQuestionError, FactsError or DateError.
+    """
+    return evaluate(_policy(region), question, facts, on)
+
+
+def _question(name: str, doc: str):
+    def helper(region: str | Policy, facts: Any, on=None) -> Decision:
+        return ask(region, name, facts, on)
+
+    helper.__name__ = helper.__qualname__ = {
+        "transfer": "may_transfer", "borrowing": "may_borrow", "suspension": "may_suspend",
+        "resumption": "may_resume", "withdrawal": "withdrawal_status", "grade_change": "may_change_grade",
+        "graduation": "graduation_outcome", "discipline": "may_discipline",
+        "registry_cancellation": "registry_cancellation", "enrolment": "enrolment_eligibility",
+        "class_capacity": "class_capacity",
+    }[name]
+    helper.__doc__ = f"{doc} Same as ``ask(region, {name!r}, facts, on)``."
+    return helper
+
+
+may_transfer = _question("transfer", "May this transfer (转学) proceed?")
+may_borrow = _question("borrowing", "May this student study at another school as a guest (借读)?")
+may_suspend = _question("suspension", "May this student suspend studies (休学)?")
+may_resume = _question("resumption", "May this student come back from suspension (复学), and to which grade?")
+withdrawal_status = _question("withdrawal", "May (or must) this student withdraw (退学)?")
+may_change_grade = _question("grade_change", "May this student repeat or skip a grade (留级、跳级)?")
+graduation_outcome = _question("graduation", "Is this student graduable, and with which certificate (毕业/修业/结业/肄业)?")
+may_discipline = _question("discipline", "May the school take this disciplinary step (处分)?")
+registry_cancellation = _question("registry_cancellation", "May this registry be cancelled (注销学籍)?")
+enrolment_eligibility = _question("enrolment", "May this child be enrolled (新生入学)?")
+class_capacity = _question("class_capacity", "Does this class or school have room under the caps (班额、借读比例)?")
+
+
+def parse_student_id(region: str | Policy, number: str, stage: str | None = None) -> StudentId:
+    """Validate and decode a student ID (学籍号) by the region's layouts."""
+    from .student_id import parse_student_id as _parse
+
+    return _parse(_policy(region), number, stage)

@@ -1,0 +1,238 @@
+"""A Decision: the answer to one question, with everything needed to explain and audit it.
+
+Decisions are frozen; ``to_dict``/``to_json`` give the stable, documented JSON
+form (``docs/decision-json.md``) and ``from_dict``/``from_json`` read it back to
+an equal Decision.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+FORMAT = "xueji-decision/1"
+
+
+def _plain(value: Any):
+    if isinstance(value, frozenset):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return value
+
+
+@attrs.frozen
+class FactValue:
+    path: str
+    value: Any  # JSON-ready value, or None when not provided
+
+
+@attrs.frozen
+class ParameterValue:
+    name: str
+    value: Any  # JSON-ready
+    unit: str | None = None
+    title: str | None = None
+
+
+@attrs.frozen
+class RuleResult:
+    """How one rule came out, and what it rests on."""
+
+    id: str
+    title: str
+    status: str  # held | failed | not_applicable | unknown
+    strength: str
+    article: str
+    article_text: str
+    quote: str
+    message_zh: str
+    message_en: str | None = None
+    facts: tuple = ()  # FactValue
+    parameters: tuple = ()  # ParameterValue
+    readings: tuple = ()
+    approver: str | None = None
+    exception_by: str | None = None
+
+
+@attrs.frozen
+class StepItem:
+    by: str
+    do: str
+    rule: str
+
+
+@attrs.frozen
+class DeadlineItem:
+    title: str
+    date: _dt.date | None
+    rule: str
+    en: str | None = None
+
+
+@attrs.frozen
+class ReadingItem:
+    id: str
+    title: str
+    text: str
+
+
+@attrs.frozen
+class PolicyRef:
+    """Which policy answered: enough to reproduce the decision later."""
+
+    id: str
+    jurisdiction: str
+    title: str
+    document_number: str | None
+    version: str
+    content_hash: str
+
+
+@attrs.frozen
+class Decision:
+    region: str
+    question: str
+    question_title: str
+    on: _dt.date
+    outcome: str
+    failed: tuple = ()
+    rules: tuple = ()  # RuleResult, in policy order
+    certificate: str | None = None
+    approvers: tuple = ()
+    exception_by: tuple = ()
+    missing_facts: tuple = ()
+    documents: tuple = ()
+    steps: tuple = ()  # StepItem
+    deadlines: tuple = ()  # DeadlineItem
+    readings: tuple = ()  # ReadingItem
+    parameters: tuple = ()  # ParameterValue, those the rules read
+    policy: PolicyRef | None = None
+
+    @property
+    def allowed(self) -> bool | None:
+        """True when the step may (or must) be taken, False when not, None when undetermined."""
+        if self.outcome in ("allowed", "allowed_with_approval", "required"):
+            return True
+        if self.outcome == "undetermined":
+            return None
+        return False
+
+    @property
+    def held(self) -> tuple:
+        return tuple(r.id for r in self.rules if r.status == "held")
+
+    def rule(self, rule_id: str) -> RuleResult:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    # -- JSON -------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        d = {
+            "format": FORMAT,
+            "region": self.region,
+            "question": self.question,
+            "question_title": self.question_title,
+            "on": self.on.isoformat(),
+            "outcome": self.outcome,
+            "certificate": self.certificate,
+            "failed": list(self.failed),
+            "approvers": list(self.approvers),
+            "exception_by": list(self.exception_by),
+            "missing_facts": list(self.missing_facts),
+            "rules": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "status": r.status,
+                    "strength": r.strength,
+                    "article": r.article,
+                    "article_text": r.article_text,
+                    "quote": r.quote,
+                    "message": {"zh": r.message_zh, "en": r.message_en},
+                    "facts": {f.path: f.value for f in r.facts},
+                    "parameters": {p.name: {"value": p.value, "unit": p.unit} for p in r.parameters},
+                    "readings": list(r.readings),
+                    "approver": r.approver,
+                    "exception_by": r.exception_by,
+                }
+                for r in self.rules
+            ],
+            "documents": list(self.documents),
+            "steps": [{"by": s.by, "do": s.do, "rule": s.rule} for s in self.steps],
+            "deadlines": [
+                {"title": d.title, "en": d.en, "date": d.date.isoformat() if d.date else None, "rule": d.rule}
+                for d in self.deadlines
+            ],
+            "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
+            "parameters": {p.name: {"value": p.value, "unit": p.unit, "title": p.title} for p in self.parameters},
+            "policy": attrs.asdict(self.policy) if self.policy else None,
+        }
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Decision":
+        if d.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} document")
+        return cls(
+            region=d["region"],
+            question=d["question"],
+            question_title=d["question_title"],
+            on=_dt.date.fromisoformat(d["on"]),
+            outcome=d["outcome"],
+            certificate=d["certificate"],
+            failed=tuple(d["failed"]),
+            approvers=tuple(d["approvers"]),
+            exception_by=tuple(d["exception_by"]),
+            missing_facts=tuple(d["missing_facts"]),
+            rules=tuple(
+                RuleResult(
+                    id=r["id"], title=r["title"], status=r["status"], strength=r["strength"],
+                    article=r["article"], article_text=r["article_text"], quote=r["quote"],
+                    message_zh=r["message"]["zh"], message_en=r["message"]["en"],
+                    facts=tuple(FactValue(k, _freeze(v)) for k, v in r["facts"].items()),
+                    parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"]) for k, v in r["parameters"].items()),
+                    readings=tuple(r["readings"]), approver=r["approver"], exception_by=r["exception_by"],
+                )
+                for r in d["rules"]
+            ),
+            documents=tuple(d["documents"]),
+            steps=tuple(StepItem(s["by"], s["do"], s["rule"]) for s in d["steps"]),
+            deadlines=tuple(
+                DeadlineItem(x["title"], _dt.date.fromisoformat(x["date"]) if x["date"] else None, x["rule"], x["en"])
+                for x in d["deadlines"]
+            ),
+            readings=tuple(ReadingItem(r["id"], r["title"], r["text"]) for r in d["readings"]),
+            parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"], v["title"]) for k, v in d["parameters"].items()),
+            policy=PolicyRef(**d["policy"]) if d["policy"] else None,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "Decision":
+        return cls.from_dict(json.loads(text))
+
+    def render(self, color: bool = False, english: bool = True) -> str:
+        from .render import render_decision
+
+        return render_decision(self, color=color, english=english)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _freeze(v):
+    return tuple(v) if isinstance(v, list) else v

@@ -1,0 +1,578 @@
+"""Load a policy folder: read → check the schema → check meaning → compile.
+
+Every problem in every file is collected as a Diagnostic before anything is
+returned; a policy with any error is never half-loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import os
+import re
+import threading
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from . import _yaml
+from .conditions import parse as cparse
+from .conditions.compile import Compiled, CompileError, Compiler, Scope, Type, BOOL, DATE
+from .errors import Diagnostic, PolicyError, UnknownRegionError, did_you_mean
+from .kernel import RulePlan, build, generate, generate_certify
+from .policy import (
+    Article,
+    Certificate,
+    Deadline,
+    IdField,
+    Parameter,
+    Policy,
+    Question,
+    Reading,
+    Rule,
+    Step,
+    StudentIdLayout,
+)
+
+SECTIONS_ONCE = {"policy", "readings", "definitions", "student_ids"}
+
+
+def policies_root() -> Path:
+    """Where the bundled policies are: inside the installed package, or beside it in a checkout."""
+    env = os.environ.get("XUEJI_POLICIES")
+    if env:
+        return Path(env)
+    packaged = Path(str(resources.files("xueji_rules"))) / "policies"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "policies"
+
+
+def regions() -> list[str]:
+    """Names of the bundled policy folders."""
+    root = policies_root()
+    return sorted(p.name for p in root.iterdir() if (p / "policy.yaml").is_file()) if root.is_dir() else []
+
+
+def resolve(region_or_path: str | os.PathLike) -> Path:
+    """A region name (``jiangsu``) or a folder path → the policy folder."""
+    p = Path(region_or_path)
+    if (p / "policy.yaml").is_file():
+        return p.resolve()
+    candidate = policies_root() / str(region_or_path)
+    if (candidate / "policy.yaml").is_file():
+        return candidate.resolve()
+    known = regions()
+    hint = did_you_mean(str(region_or_path), known)
+    raise UnknownRegionError(
+        f"no policy '{region_or_path}'" + (f"; {hint}" if hint else "") + f" (regions: {', '.join(known) or 'none'})"
+    )
+
+
+def policy_files(folder: Path) -> list[Path]:
+    files = sorted(folder.glob("*.yaml")) + sorted((folder / "questions").glob("*.yaml"))
+    return [f for f in files if f.is_file()]
+
+
+@functools.cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(resources.files("xueji_rules").joinpath("schema/policy.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()[:10]
+    return value
+
+
+def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | None]:
+    """(code, message, hint) for one schema error, in words for policy staff."""
+    v = err.validator
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        word = extra[0] if extra else "?"
+        hint = did_you_mean(word, allowed) or ""
+        return "unknown_key", f"'{word}' is not a key here", (hint + " allowed keys: " + ", ".join(allowed)).strip()
+    if v == "required":
+        return "missing_key", err.message.replace("is a required property", "is required here"), None
+    if v == "enum":
+        return "bad_value", f"{err.instance!r} is not allowed here", "write one of: " + ", ".join(map(str, err.validator_value))
+    if v == "pattern":
+        return "bad_value", f"{err.instance!r} has the wrong form", err.schema.get("description") or f"it must match {err.validator_value}"
+    if v == "type":
+        return "bad_type", f"{err.instance!r} should be {err.validator_value}", None
+    if v in ("oneOf", "anyOf"):
+        return "bad_value", f"this value has none of the accepted forms", err.schema.get("description")
+    if v == "propertyNames":
+        return "bad_name", f"{err.instance!r} is not a valid name here", "names are ASCII snake_case, e.g. compulsory_class_hours"
+    return "schema", err.message, None
+
+
+def _schema_errors(doc: _yaml.Document) -> list[Diagnostic]:
+    out = []
+    for err in _schema_validator().iter_errors(_jsonable(doc.value)):
+        # descend into anyOf/oneOf to the most specific error
+        best = jsonschema.exceptions.best_match([err]) if err.context else err
+        path = tuple(best.absolute_path)
+        if best.validator == "propertyNames":
+            path = tuple(err.absolute_path)
+        code, message, hint = _schema_message(best)
+        if best.validator == "additionalProperties":
+            extra = [k for k in best.instance if k not in best.schema.get("properties", {})]
+            if extra:
+                path = path + (extra[0],)
+        out.append(doc.diagnostic(code, message, path, hint))
+    return out
+
+
+def _to_date(value) -> _dt.date | None:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return _dt.date.fromisoformat(value)
+    return None
+
+
+def _param_value(raw) -> tuple[object, object, Type]:
+    """(display value, runtime value, type) of a parameter value."""
+    if isinstance(raw, bool):
+        return raw, raw, BOOL
+    if isinstance(raw, int):
+        return raw, raw, Type("number")
+    if isinstance(raw, float):
+        f = Fraction(str(raw))
+        return f, f, Type("number")
+    if isinstance(raw, (_dt.date, _dt.datetime)):
+        d = _to_date(raw)
+        return d, d, DATE
+    if isinstance(raw, list):
+        items = [_param_value(x) for x in raw]
+        kind = items[0][2] if items else Type("any")
+        return tuple(i[0] for i in items), frozenset(i[1] for i in items), Type("list", None, None, kind)
+    text = str(raw).strip()
+    try:
+        f = cparse.read_number(text)
+    except (ValueError, ZeroDivisionError, KeyError):
+        if _to_date(text):
+            return _to_date(text), _to_date(text), DATE
+        return text, text, Type("text")
+    f = f.numerator if f.denominator == 1 else f
+    return f, f, Type("number")
+
+
+class _Loader:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.diags: list[Diagnostic] = []
+        self.docs: list[_yaml.Document] = []
+        # section -> name -> (value, doc, path)
+        self.entries: dict[str, dict] = {}
+
+    def diag(self, doc, code, message, path=(), hint=None):
+        self.diags.append(doc.diagnostic(code, message, path, hint))
+
+    # -- read and merge ---------------------------------------------------------
+
+    def read(self) -> bytes:
+        digest = hashlib.sha256()
+        files = policy_files(self.folder)
+        if not (self.folder / "policy.yaml").is_file():
+            self.diags.append(Diagnostic("missing_file", "the folder has no policy.yaml", str(self.folder)))
+        for f in files:
+            rel = f.relative_to(self.folder).as_posix()
+            data = f.read_bytes()
+            digest.update(rel.encode() + b"\0" + data + b"\0")
+            doc, errors = _yaml.load_text(data.decode("utf-8", errors="replace"), str(f))
+            self.diags.extend(errors)
+            if doc is None:
+                continue
+            if not isinstance(doc.value, dict):
+                if doc.value is not None:
+                    self.diag(doc, "bad_type", "a policy file must be a mapping of sections", (), "start with `parameters:`, `questions:` …")
+                continue
+            schema_errors = _schema_errors(doc)
+            self.diags.extend(schema_errors)
+            if schema_errors:
+                continue
+            self.docs.append(doc)
+            for section, body in doc.value.items():
+                store = self.entries.setdefault(section, {})
+                if section == "policy":
+                    if "policy" in store:
+                        first = store["policy"][1]
+                        self.diag(doc, "duplicate_section", f"`policy:` is also in {first.file}", ("policy",))
+                    store["policy"] = (body, doc, ("policy",))
+                    continue
+                for name, value in (body or {}).items():
+                    if name in store:
+                        _, other, opath = store[name]
+                        line, col = other.where(opath)
+                        self.diag(
+                            doc, "duplicate_id",
+                            f"{section}.{name} is defined twice; first in {other.file}:{line}:{col}",
+                            (section, name), "rename one, or delete the repeat",
+                        )
+                        continue
+                    store[name] = (value, doc, (section, name))
+        return digest.hexdigest()
+
+    # -- helpers ------------------------------------------------------------------
+
+    def condition_error(self, doc, path, exc_or_diag, text: str):
+        """Turn a position inside condition text into a file position."""
+        if isinstance(exc_or_diag, Diagnostic):
+            code, message, hint, cl, cc = exc_or_diag.code, exc_or_diag.message, exc_or_diag.hint, exc_or_diag.line, exc_or_diag.column
+        else:
+            node = exc_or_diag.node
+            code, message, hint = exc_or_diag.code, exc_or_diag.message, exc_or_diag.hint
+            cl, cc = (node.line, node.column) if node is not None else (1, 1)
+        line, col = doc.where(path)
+        style = doc.styles.get(tuple(path))
+        if line is not None:
+            if style in ("|", ">"):
+                line, col = line + (cl or 1), cc
+            else:
+                line = line + (cl or 1) - 1
+                col = (col + (cc or 1) - 1 + (1 if style in ("'", '"') else 0)) if cl in (None, 1) else cc
+        self.diags.append(Diagnostic(code, f"{message} — in `{text.strip()}`", doc.file, line, col, _yaml.path_text(path), hint))
+
+    def compile_condition(self, compiler, scope, text, doc, path, want=BOOL) -> Compiled | None:
+        tree = cparse.parse(str(text))
+        if isinstance(tree, Diagnostic):
+            self.condition_error(doc, path, tree, str(text))
+            return None
+        try:
+            return compiler.compile(tree, scope, want)
+        except CompileError as exc:
+            self.condition_error(doc, path, exc, str(text))
+            return None
+
+    # -- build ------------------------------------------------------------------------
+
+    def build(self) -> Policy | None:
+        content_hash = self.read()
+        meta_entry = self.entries.get("policy", {}).get("policy")
+        if meta_entry is None:
+            if not any(d.code in ("yaml_syntax", "missing_file") for d in self.diags):
+                self.diags.append(Diagnostic("missing_section", "no file of the policy has a `policy:` section", str(self.folder / "policy.yaml")))
+            return None
+        meta, meta_doc, _ = meta_entry
+        source_text = None
+        source_path = self.folder / meta["regulation"]["source"]
+        if source_path.is_file():
+            source_text = source_path.read_text(encoding="utf-8")
+            content_hash = hashlib.sha256((content_hash + hashlib.sha256(source_text.encode()).hexdigest()).encode()).hexdigest()
+        else:
+            self.diag(meta_doc, "missing_source", f"the source text {meta['regulation']['source']} is not in the folder",
+                      ("policy", "regulation", "source"), "copy the regulation's text there, so that quotations can be checked")
+        effective_from = _to_date(meta["regulation"]["effective_from"])
+        effective_until = _to_date(meta["regulation"].get("effective_until"))
+
+        # articles
+        articles: dict[str, Article] = {}
+        for name, (body, doc, path) in self.entries.get("articles", {}).items():
+            text = body["text"]
+            if source_text is not None and _norm(text) not in _norm(source_text):
+                self.diag(doc, "article_not_in_source", f"the text of {name} is not found verbatim in {meta['regulation']['source']}",
+                          path + ("text",), "copy the article's words exactly from the source text")
+            articles[name] = Article(name, text, body.get("title"))
+
+        readings = {
+            name: Reading(name, body["title"], body["text"], body.get("en"))
+            for name, (body, doc, path) in self.entries.get("readings", {}).items()
+        }
+
+        def cite(doc, path, body) -> tuple[Article | None, str]:
+            art_id = body.get("article")
+            article = articles.get(art_id)
+            if article is None:
+                self.diag(doc, "unknown_article", f"the article '{art_id}' is not in `articles:`", path + ("article",),
+                          (did_you_mean(art_id, articles) or "") + " add it to articles.yaml with its text")
+                return None, ""
+            quote = body.get("quote") or article.text
+            if _norm(quote) not in _norm(article.text):
+                self.diag(doc, "quote_not_in_article", f"the quote is not found verbatim in {art_id}", path + ("quote",),
+                          "copy the words exactly from the article's text")
+            return article, quote
+
+        def reading_ids(doc, path, body) -> tuple:
+            raw = body.get("reading")
+            ids = [raw] if isinstance(raw, str) else list(raw or [])
+            for r in ids:
+                if r not in readings:
+                    self.diag(doc, "unknown_reading", f"no reading '{r}'", path + ("reading",),
+                              did_you_mean(r, readings) or "declare it under `readings:`")
+            return tuple(ids)
+
+        # parameters
+        parameters: dict[str, Parameter] = {}
+        param_types: dict[str, Type] = {}
+        runtime_values: dict[str, list] = {}
+        for name, (body, doc, path) in self.entries.get("parameters", {}).items():
+            cite(doc, path, body)
+            raw_values = body.get("values") or {effective_from.isoformat(): body.get("value")}
+            dated, runtime, types = [], [], set()
+            for k, v in raw_values.items():
+                d = _to_date(k)
+                display, rt, t = _param_value(v)
+                if t.kind == "number":
+                    t = Type("number", body.get("unit"))
+                types.add((t.kind, t.unit))
+                dated.append((d, display))
+                runtime.append((d, rt))
+                param_types[name] = t
+            if len(types) > 1:
+                self.diag(doc, "parameter_type", f"the values of {name} are not all of one kind", path + ("values",))
+            dated.sort(key=lambda x: x[0])
+            runtime.sort(key=lambda x: x[0])
+            if dated and dated[0][0] > effective_from:
+                self.diag(doc, "parameter_gap", f"{name} has no value from {effective_from.isoformat()}, when the regulation takes effect",
+                          path + ("values",), f"add a value dated {effective_from.isoformat()}")
+            parameters[name] = Parameter(name, body["title"], body.get("unit"), body["article"], body.get("quote"),
+                                         tuple(dated), body.get("en"), body.get("rounding"), reading_ids(doc, path, body))
+            runtime_values[name] = runtime
+
+        compiler = Compiler()
+        # definitions, compiled on demand so that one may use another
+        definitions: dict[str, Compiled] = {}
+        raw_defs = self.entries.get("definitions", {})
+        in_progress: set = set()
+
+        class _Defs(dict):
+            def __missing__(inner, key):
+                if key not in raw_defs or key in in_progress:
+                    raise KeyError(key)
+                in_progress.add(key)
+                body, doc, path = raw_defs[key]
+                text = body if isinstance(body, str) else body["condition"]
+                cpath = path if isinstance(body, str) else path + ("condition",)
+                c = self.compile_condition(compiler, scope, text, doc, cpath, want=None)
+                in_progress.discard(key)
+                if c is None:
+                    c = Compiled(Type("any"), "None", True)
+                c = Compiled(c.type, f"({c.code})", c.nullable, c.facts, c.params)
+                inner[key] = c
+                return c
+
+            def __contains__(inner, key):
+                return dict.__contains__(inner, key) or (key in raw_defs and key not in in_progress)
+
+        defs = _Defs()
+        scope = Scope(param_types, defs)
+        for key in raw_defs:
+            defs[key]
+        for key, (body, doc, path) in raw_defs.items():
+            if key in parameters:
+                self.diag(doc, "duplicate_id", f"'{key}' is both a parameter and a definition", path)
+
+        # questions
+        questions: dict[str, Question] = {}
+        for qname, (qbody, doc, qpath) in self.entries.get("questions", {}).items():
+            questions[qname] = self.build_question(qname, qbody, doc, qpath, compiler, scope, cite, reading_ids)
+
+        # student ids
+        student_ids: dict[str, StudentIdLayout] = {}
+        for name, (body, doc, path) in self.entries.get("student_ids", {}).items():
+            article, quote = cite(doc, path, body)
+            fields, covered = [], []
+            for i, f in enumerate(body["fields"]):
+                pos = str(f["positions"])
+                a, _, b = pos.partition("-")
+                start, end = int(a), int(b or a)
+                if not (1 <= start <= end <= body["length"]):
+                    self.diag(doc, "bad_positions", f"positions {pos} do not fit a {body['length']}-digit number",
+                              path + ("fields", i, "positions"), f"write positions between 1 and {body['length']}, like 1-6")
+                covered.extend(range(start, end + 1))
+                fields.append(IdField(f["name"], f["title"], start, end, f.get("en")))
+            if sorted(covered) != list(range(1, body["length"] + 1)):
+                self.diag(doc, "bad_positions", f"the fields of {name} do not cover positions 1-{body['length']} exactly once",
+                          path + ("fields",), "every digit belongs to exactly one field")
+            if article is not None:
+                student_ids[name] = StudentIdLayout(name, body["title"], tuple(body["stages"]), body["length"], article,
+                                                    quote, tuple(fields), body.get("en"))
+
+        if self.diags:
+            return None
+
+        # parameter eras: one resolved dict per span in which no value changes
+        starts = sorted({effective_from} | {d for vals in runtime_values.values() for d, _ in vals if d >= effective_from})
+        era_values = []
+        for s in starts:
+            values = {}
+            for name, vals in runtime_values.items():
+                current = None
+                for d, v in vals:
+                    if d <= s:
+                        current = v
+                values[name] = current
+            era_values.append(_ReadOnly(values))
+        return Policy(
+            id=str(meta["id"]),
+            jurisdiction_code=str(meta["jurisdiction"]["code"]),
+            jurisdiction_name=meta["jurisdiction"]["name"],
+            title=meta["regulation"]["title"],
+            document_number=meta["regulation"].get("document_number"),
+            issued_by=meta["regulation"]["issued_by"],
+            effective_from=effective_from,
+            effective_until=effective_until,
+            source=meta["regulation"]["source"],
+            version=str(meta["version"]),
+            content_hash=content_hash,
+            articles=articles,
+            readings=readings,
+            parameters=parameters,
+            questions=questions,
+            student_ids=student_ids,
+            folder=str(self.folder),
+            eras=tuple(starts),
+            era_values=tuple(era_values),
+        )
+
+    def build_question(self, qname, qbody, doc, qpath, compiler, scope, cite, reading_ids) -> Question | None:
+        rules, plans, seen = [], [], {}
+        for i, rbody in enumerate(qbody["rules"]):
+            rpath = qpath + ("rules", i)
+            rid = rbody["id"]
+            if rid in seen:
+                self.diag(doc, "duplicate_id", f"rule id '{rid}' is used twice in {qname} (first as rules[{seen[rid]}])", rpath + ("id",),
+                          "give each rule its own id")
+            seen[rid] = i
+            strength = rbody["strength"]
+            if strength == "原则上不" and not rbody.get("exception_by"):
+                self.diag(doc, "missing_exception_by", f"rule {rid} says 原则上不 but not who may grant the exception", rpath,
+                          "add `exception_by: 教育行政部门` (or whoever the text names)")
+            if strength == "须经批准" and not rbody.get("approver"):
+                self.diag(doc, "missing_approver", f"rule {rid} says 须经批准 but not who approves", rpath,
+                          "add `approver: …` naming the approving authority")
+            article, quote = cite(doc, rpath, rbody)
+            when = self.compile_condition(compiler, scope, rbody["when"], doc, rpath + ("when",)) if "when" in rbody else None
+            require = self.compile_condition(compiler, scope, rbody["require"], doc, rpath + ("require",)) if "require" in rbody else None
+            deadlines = []
+            for j, dl in enumerate(rbody.get("deadlines", [])):
+                c = self.compile_condition(compiler, scope, dl["date"], doc, rpath + ("deadlines", j, "date"), want=DATE)
+                if c is not None:
+                    deadlines.append((dl, c))
+            parts = [c for c in (when, require) if c is not None]
+            facts = frozenset().union(*(c.facts for c in parts)) if parts else frozenset()
+            params = frozenset().union(*(c.params for c in parts)) if parts else frozenset()
+            plans.append(RulePlan(rid, strength, when, require, bool(rbody.get("approver"))))
+            line, _ = doc.where(rpath)
+            if article is None:
+                continue
+            from .facts.vocabulary import FACTS
+
+            rules.append(Rule(
+                id=rid, title=rbody["title"], strength=strength, article=article, quote=quote,
+                message_zh=rbody["message"]["zh"], message_en=rbody["message"].get("en"),
+                when=rbody.get("when"), require=rbody.get("require"), en=rbody.get("en"),
+                readings=reading_ids(doc, rpath, rbody), approver=rbody.get("approver"),
+                exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
+                steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
+                deadlines=tuple(
+                    Deadline(dl["title"], dl.get("en"), dl["date"],
+                             build(*_deadline_source(c, compiler), "deadline", f"<{qname}.{rid} deadline>"))
+                    for dl, c in deadlines
+                ),
+                facts=tuple(p for p in FACTS if p in facts), parameters=tuple(sorted(params)),
+                file=doc.file, line=line,
+            ))
+        certs = []
+        granted = {"granted": Compiled(BOOL, "G", True)}
+        cscope = Scope(scope.parameters, scope.definitions, granted)
+        for j, cbody in enumerate(qbody.get("certificates", [])):
+            c = self.compile_condition(compiler, cscope, cbody["when"], doc, qpath + ("certificates", j, "when"))
+            if c is not None:
+                certs.append((cbody, c))
+        if self.diags:
+            return None
+        source, ns = generate(qname, plans, compiler)
+        decide = build(source, ns, "decide", f"<policy question {qname}>")
+        certify = None
+        if certs:
+            csource, cns = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
+            certify = build(csource, cns, "certify", f"<policy certificates {qname}>")
+            source += "\n\n" + csource
+        return Question(
+            qname, qbody["title"], qbody.get("en"), tuple(rules),
+            tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
+            decide, certify, source,
+        )
+
+
+def _deadline_source(c: Compiled, compiler: Compiler):
+    from .conditions.compile import RUNTIME
+
+    return f"def deadline(F, P, T):\n    return {c.code}\n", {**RUNTIME, **compiler.constants}
+
+
+def _norm(text: str) -> str:
+    """Compare quotations ignoring white space only."""
+    return re.sub(r"\s+", "", text)
+
+
+class _ReadOnly(dict):
+    """A dict that refuses changes: parameter values are shared between threads."""
+
+    def _refuse(self, *a, **k):
+        raise TypeError("parameter values are read-only")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse
+
+
+def compile_policy(folder: str | os.PathLike) -> Policy:
+    """Load and compile one policy folder, or raise PolicyError with every problem found."""
+    loader = _Loader(Path(folder))
+    policy = loader.build()
+    if policy is None:
+        raise PolicyError(f"the policy in {folder} is not valid", tuple(loader.diags))
+    return policy
+
+
+def check_policy(folder: str | os.PathLike) -> list[Diagnostic]:
+    """Every problem in a policy folder (empty when it is valid)."""
+    loader = _Loader(Path(folder))
+    loader.build()
+    return sorted(loader.diags, key=lambda d: (d.file or "", d.line or 0, d.column or 0))
+
+
+class Registry:
+    """Loaded policies by folder, each compiled once; safe to share between threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._policies: dict[Path, Policy] = {}
+
+    def get(self, region_or_path) -> Policy:
+        folder = resolve(region_or_path)
+        policy = self._policies.get(folder)
+        if policy is None:
+            with self._lock:
+                policy = self._policies.get(folder)
+                if policy is None:
+                    policy = compile_policy(folder)
+                    self._policies[folder] = policy
+        return policy
+
+
+DEFAULT_REGISTRY = Registry()
+
+
+def load_policy(region_or_path, *, registry: Registry | None = None) -> Policy:
+    """The compiled policy of a region (``"jiangsu"``) or folder; compiled once, then shared.
+
+    Raises UnknownRegionError for an unknown name and PolicyError (with every
+    Diagnostic) for a policy that does not validate.
+    """
+    return (registry or DEFAULT_REGISTRY).get(region_or_path)

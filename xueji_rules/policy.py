@@ -1,0 +1,223 @@
+"""The compiled policy: immutable values that many threads may share.
+
+A Policy is built once by :func:`xueji_rules.load.load_policy` and never
+changes; evaluation reads it and keeps its own state on the stack.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+from typing import Any, Callable
+
+import attrs
+
+from .errors import DateError
+
+HELD, FAILED, NOT_APPLICABLE, UNKNOWN = "held", "failed", "not_applicable", "unknown"
+#: Status codes used inside kernels (index into STATUS_NAMES).
+STATUS_NAMES = (NOT_APPLICABLE, HELD, FAILED, UNKNOWN)
+
+STRENGTHS = {
+    "不得": "forbidden",
+    "原则上不": "forbidden_in_principle",
+    "须经批准": "approval_required",
+    "可以": "permitted",
+    "应当": "obligatory",
+}
+CONSTRAINTS = {"不得", "原则上不", "须经批准"}
+GROUNDS = {"可以", "应当"}
+
+OUTCOMES = {
+    "allowed": "允许",
+    "allowed_with_approval": "经批准后允许",
+    "required": "应当办理",
+    "denied_unless_exception": "原则上不允许（可申请例外）",
+    "denied": "不允许",
+    "undetermined": "无法判断（缺少事实）",
+    "not_regulated": "本规定未作规定",
+}
+
+
+@attrs.frozen
+class Article:
+    id: str
+    text: str
+    title: str | None = None
+
+
+@attrs.frozen
+class Reading:
+    id: str
+    title: str
+    text: str
+    en: str | None = None
+
+
+@attrs.frozen
+class Parameter:
+    """A named threshold with its dated values; ``values`` are (from_date, value), oldest first."""
+
+    name: str
+    title: str
+    unit: str | None
+    article: str
+    quote: str | None
+    values: tuple
+    en: str | None = None
+    rounding: str | None = None
+    readings: tuple = ()
+
+    def value_on(self, on: _dt.date) -> Any:
+        starts = [d for d, _ in self.values]
+        i = bisect.bisect_right(starts, on) - 1
+        if i < 0:
+            raise DateError(f"parameter {self.name} has no value before {self.values[0][0].isoformat()}")
+        return self.values[i][1]
+
+
+@attrs.frozen
+class Step:
+    by: str
+    do: str
+    en: str | None = None
+
+
+@attrs.frozen
+class Deadline:
+    title: str
+    en: str | None
+    expression: str
+    compute: Callable = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Rule:
+    id: str
+    title: str
+    strength: str
+    article: Article
+    quote: str
+    message_zh: str
+    message_en: str | None
+    when: str | None = None
+    require: str | None = None
+    en: str | None = None
+    readings: tuple = ()
+    approver: str | None = None
+    exception_by: str | None = None
+    documents: tuple = ()
+    steps: tuple = ()
+    deadlines: tuple = ()
+    facts: tuple = ()  # fact paths the rule reads, in vocabulary order
+    parameters: tuple = ()  # parameter names the rule reads
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def is_ground(self) -> bool:
+        return self.strength in GROUNDS
+
+
+@attrs.frozen
+class Certificate:
+    certificate: str
+    when: str
+    note: str | None = None
+
+
+@attrs.frozen
+class Question:
+    """A question and its compiled kernel: ``decide(F, P, T) -> (outcome, failed_ids, statuses)``."""
+
+    id: str
+    title: str
+    en: str | None
+    rules: tuple
+    certificates: tuple
+    decide: Callable = attrs.field(eq=False, repr=False)
+    certify: Callable | None = attrs.field(eq=False, repr=False, default=None)
+    source: str = attrs.field(eq=False, repr=False, default="")
+
+    @property
+    def facts(self) -> tuple:
+        seen: dict = {}
+        for r in self.rules:
+            for f in r.facts:
+                seen[f] = None
+        return tuple(seen)
+
+
+@attrs.frozen
+class IdField:
+    name: str
+    title: str
+    start: int  # 1-based, inclusive
+    end: int
+    en: str | None = None
+
+
+@attrs.frozen
+class StudentIdLayout:
+    name: str
+    title: str
+    stages: tuple
+    length: int
+    article: Article
+    quote: str
+    fields: tuple
+    en: str | None = None
+
+
+@attrs.frozen
+class Policy:
+    """One jurisdiction's policy, compiled and immutable."""
+
+    id: str
+    jurisdiction_code: str
+    jurisdiction_name: str
+    title: str
+    document_number: str | None
+    issued_by: str
+    effective_from: _dt.date
+    effective_until: _dt.date | None
+    source: str
+    version: str
+    content_hash: str
+    articles: dict = attrs.field(eq=False, repr=False)
+    readings: dict = attrs.field(eq=False, repr=False)
+    parameters: dict = attrs.field(eq=False, repr=False)
+    questions: dict = attrs.field(eq=False, repr=False)
+    student_ids: dict = attrs.field(eq=False, repr=False)
+    folder: str = attrs.field(eq=False, repr=False, default="")
+    _eras: tuple = attrs.field(eq=False, repr=False, default=())
+    _era_values: tuple = attrs.field(eq=False, repr=False, default=())
+
+    def in_force(self, on: _dt.date) -> None:
+        """Raise DateError unless the regulation is in force on ``on``."""
+        if on < self.effective_from or (self.effective_until and on >= self.effective_until):
+            until = f"，{self.effective_until.isoformat()} 废止" if self.effective_until else ""
+            raise DateError(
+                f"no regulation in force for {self.id} on {on.isoformat()}: "
+                f"《{self.title}》 takes effect {self.effective_from.isoformat()}{until}"
+            )
+
+    def parameters_on(self, on: _dt.date) -> dict:
+        """Every parameter's value on ``on``: a shared read-only dict, resolved once per era."""
+        i = bisect.bisect_right(self._eras, on) - 1
+        if i < 0:
+            raise DateError(f"no parameter values in force for {self.id} on {on.isoformat()}")
+        return self._era_values[i]
+
+    def question(self, name: str) -> Question:
+        from .errors import UnknownQuestionError, did_you_mean
+
+        try:
+            return self.questions[name]
+        except KeyError:
+            hint = did_you_mean(name, self.questions)
+            raise UnknownQuestionError(
+                f"{self.id} has no question '{name}'"
+                + (f"; {hint}" if hint else "")
+                + f" (questions: {', '.join(self.questions)})"
+            ) from None

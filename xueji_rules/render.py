@@ -1,0 +1,86 @@
+"""Render a Decision as text a registry clerk can read (Chinese, English beside it)."""
+
+from __future__ import annotations
+
+from .facts.vocabulary import CERTIFICATES, FACTS, describe_value
+from .policy import OUTCOMES
+
+_STATUS = {
+    "held": ("✓", "成立", "held", "32"),
+    "failed": ("✗", "不成立", "failed", "31"),
+    "unknown": ("?", "无法判断", "unknown", "33"),
+    "not_applicable": ("·", "不适用", "not applicable", "2"),
+}
+_OUTCOME_COLOR = {
+    "allowed": "32",
+    "allowed_with_approval": "32",
+    "required": "36",
+    "denied_unless_exception": "33",
+    "denied": "31",
+    "undetermined": "33",
+    "not_regulated": "2",
+}
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def render_decision(d, color: bool = False, english: bool = True) -> str:
+    lines = []
+    outcome = f"{OUTCOMES[d.outcome]}" + (f"  ({d.outcome})" if english else "")
+    lines.append(_c(f"{d.question_title}：{outcome}", "1;" + _OUTCOME_COLOR[d.outcome], color))
+    if d.policy:
+        lines.append(f"  依据 {d.policy.jurisdiction}《{d.policy.title}》 版本 {d.policy.version}，日期 {d.on.isoformat()}")
+    if d.certificate:
+        lines.append(f"  证书 certificate: {CERTIFICATES.get(d.certificate, d.certificate)} ({d.certificate})")
+    if d.approvers:
+        lines.append("  须经批准 approval by: " + "、".join(d.approvers))
+    if d.exception_by:
+        lines.append("  例外须经 exception by: " + "、".join(d.exception_by))
+    if d.missing_facts:
+        lines.append(_c("  缺少事实 missing facts:", "33", color))
+        for path in d.missing_facts:
+            spec = FACTS.get(path)
+            lines.append(f"    - {path}" + (f"（{spec.zh}）" if spec else ""))
+    lines.append("")
+    lines.append("规则 rules:")
+    for r in d.rules:
+        mark, zh, en, code = _STATUS[r.status]
+        head = f"  {mark} [{zh}{' ' + en if english else ''}] {r.title}  ({r.id}, {r.strength})"
+        lines.append(_c(head, code, color))
+        if r.status == "not_applicable":
+            continue
+        lines.append(f"      {r.message_zh}" + (f" / {r.message_en}" if english and r.message_en else ""))
+        lines.append(f"      {r.article}：「{r.quote}」")
+        if r.facts:
+            shown = "；".join(f"{f.path} = {describe_value(FACTS[f.path], f.value) if f.path in FACTS else f.value}" for f in r.facts)
+            lines.append(f"      事实 facts: {shown}")
+        if r.parameters:
+            lines.append("      参数 parameters: " + "；".join(f"{p.name} = {_fmt(p.value)}{p.unit or ''}" for p in r.parameters))
+    if d.documents:
+        lines.append("")
+        lines.append("材料 documents:")
+        lines.extend(f"  - {doc}" for doc in d.documents)
+    if d.steps:
+        lines.append("")
+        lines.append("流程 steps:")
+        lines.extend(f"  {i}. {s.by}：{s.do}" for i, s in enumerate(d.steps, 1))
+    if d.deadlines:
+        lines.append("")
+        lines.append("期限 deadlines:")
+        lines.extend(f"  - {dl.title}{' / ' + dl.en if english and dl.en else ''}: {dl.date.isoformat()}" for dl in d.deadlines)
+    if d.readings:
+        lines.append("")
+        lines.append("采用的解读 readings:")
+        lines.extend(f"  - {r.title}：{r.text}" for r in d.readings)
+    if d.policy:
+        lines.append("")
+        lines.append(f"policy {d.policy.id} {d.policy.version} sha256:{d.policy.content_hash[:16]}")
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return str(v)
