@@ -98,7 +98,7 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self._diag("yaml_key", "a key must be plain text", key_node, path)
                     continue
-                key = self.constructor.construct_object(key_node)
+                key = self.scalar(key_node, path)
                 key = key.isoformat() if hasattr(key, "isoformat") else key
                 if key in seen:
                     first = seen[key]
@@ -117,7 +117,19 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         self.styles[path] = node.style
-        return self.constructor.construct_object(node)
+        return self.scalar(node, path)
+
+    def scalar(self, node, path: Path):
+        # An impossible date (2025-02-30) looks like a timestamp to YAML's resolver,
+        # but building it raises; keep the text so that the schema or the facts
+        # reader reports it at its position instead of crashing.
+        try:
+            return self.constructor.construct_object(node)
+        except (ValueError, OverflowError, yaml.constructor.ConstructorError):
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                return node.value
+            self._diag("yaml_value", f"cannot read the value {node.value!r}", node, path)
+            return None
 
 
 class _TooBig(Exception):

@@ -30,12 +30,6 @@ def _plain(value: Any):
 
 
 @attrs.frozen
-class FactValue:
-    path: str
-    value: Any  # JSON-ready value, or None when not provided
-
-
-@attrs.frozen
 class ParameterValue:
     name: str
     value: Any  # JSON-ready
@@ -44,23 +38,47 @@ class ParameterValue:
 
 
 @attrs.frozen
-class RuleResult:
-    """How one rule came out, and what it rests on."""
+class RuleInfo:
+    """What a rule says and rests on: the same in every decision, built once at load."""
 
     id: str
     title: str
-    status: str  # held | failed | not_applicable | unknown
     strength: str
     article: str
     article_text: str
     quote: str
     message_zh: str
     message_en: str | None = None
-    facts: tuple = ()  # FactValue
-    parameters: tuple = ()  # ParameterValue
     readings: tuple = ()
     approver: str | None = None
     exception_by: str | None = None
+
+
+@attrs.frozen
+class RuleResult:
+    """How one rule came out: its status and the fact and parameter values it read.
+
+    ``facts`` is a tuple of (path, value) pairs, ``parameters`` of (name, value)
+    pairs; values are JSON-ready (dates as ISO text, lists as tuples), None when
+    a fact was not given. The rule's citation and message are in ``info``.
+    """
+
+    id: str
+    status: str  # held | failed | not_applicable | unknown
+    info: RuleInfo
+    facts: tuple = ()
+    parameters: tuple = ()
+
+    title = property(lambda self: self.info.title)
+    strength = property(lambda self: self.info.strength)
+    article = property(lambda self: self.info.article)
+    article_text = property(lambda self: self.info.article_text)
+    quote = property(lambda self: self.info.quote)
+    message_zh = property(lambda self: self.info.message_zh)
+    message_en = property(lambda self: self.info.message_en)
+    readings = property(lambda self: self.info.readings)
+    approver = property(lambda self: self.info.approver)
+    exception_by = property(lambda self: self.info.exception_by)
 
 
 @attrs.frozen
@@ -161,8 +179,8 @@ class Decision:
                     "article_text": r.article_text,
                     "quote": r.quote,
                     "message": {"zh": r.message_zh, "en": r.message_en},
-                    "facts": {f.path: f.value for f in r.facts},
-                    "parameters": {p.name: {"value": p.value, "unit": p.unit} for p in r.parameters},
+                    "facts": {path: _json(value) for path, value in r.facts},
+                    "parameters": {name: _json(value) for name, value in r.parameters},
                     "readings": list(r.readings),
                     "approver": r.approver,
                     "exception_by": r.exception_by,
@@ -176,7 +194,7 @@ class Decision:
                 for d in self.deadlines
             ],
             "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
-            "parameters": {p.name: {"value": p.value, "unit": p.unit, "title": p.title} for p in self.parameters},
+            "parameters": {p.name: {"value": _json(p.value), "unit": p.unit, "title": p.title} for p in self.parameters},
             "policy": attrs.asdict(self.policy) if self.policy else None,
         }
         return d
@@ -201,12 +219,15 @@ class Decision:
             missing_facts=tuple(d["missing_facts"]),
             rules=tuple(
                 RuleResult(
-                    id=r["id"], title=r["title"], status=r["status"], strength=r["strength"],
-                    article=r["article"], article_text=r["article_text"], quote=r["quote"],
-                    message_zh=r["message"]["zh"], message_en=r["message"]["en"],
-                    facts=tuple(FactValue(k, _freeze(v)) for k, v in r["facts"].items()),
-                    parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"]) for k, v in r["parameters"].items()),
-                    readings=tuple(r["readings"]), approver=r["approver"], exception_by=r["exception_by"],
+                    id=r["id"], status=r["status"],
+                    info=RuleInfo(
+                        id=r["id"], title=r["title"], strength=r["strength"],
+                        article=r["article"], article_text=r["article_text"], quote=r["quote"],
+                        message_zh=r["message"]["zh"], message_en=r["message"]["en"],
+                        readings=tuple(r["readings"]), approver=r["approver"], exception_by=r["exception_by"],
+                    ),
+                    facts=tuple((k, _freeze(v)) for k, v in r["facts"].items()),
+                    parameters=tuple((k, _freeze(v)) for k, v in r["parameters"].items()),
                 )
                 for r in d["rules"]
             ),
@@ -236,3 +257,7 @@ class Decision:
 
 def _freeze(v):
     return tuple(v) if isinstance(v, list) else v
+
+
+def _json(v):
+    return list(v) if isinstance(v, tuple) else v

@@ -14,7 +14,6 @@ from typing import Any
 from .decision import (
     Decision,
     DeadlineItem,
-    FactValue,
     ParameterValue,
     PolicyRef,
     ReadingItem,
@@ -22,7 +21,7 @@ from .decision import (
     StepItem,
     _plain,
 )
-from .errors import DateError
+from .errors import DateError, Diagnostic, FactsError
 from .facts.input import FactValues, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
 
@@ -38,17 +37,37 @@ def _date(on) -> _dt.date:
         raise DateError(f"bad date for --on: {exc}") from None
 
 
+def _run(q: Question, F, params, day):
+    """Run the question's kernel; arithmetic the facts make impossible is a facts error.
+
+    A total of 0 class hours divided by, or a date moved past year 9999 or by half
+    a year, cannot be computed; the facts are then reported, never a bare
+    ZeroDivisionError or OverflowError.
+    """
+    try:
+        return q.decide(F, params, day)
+    except (ArithmeticError, ValueError) as exc:
+        raise FactsError("the facts cannot be computed with", (Diagnostic(
+            "facts_value", f"a rule of {q.id} cannot compute with these facts: {exc}", path=q.id,
+            hint="check totals (they cannot be 0), dates and durations (whole 年/月/周/日)"),)) from None
+
+
 def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) with no explanation: the fast path."""
     q = policy.question(question) if isinstance(question, str) else question
     day = _date(on)
     policy.in_force(day)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
-    outcome, failed, _ = q.decide(fv.values, policy.parameters_on(day), day)
+    outcome, failed, _ = _run(q, fv.values, policy.parameters_on(day), day)
     return outcome, failed
 
 
+_SIMPLE = (int, str, bool, type(None))
+
+
 def _value(v):
+    if type(v) in _SIMPLE:
+        return v
     p = _plain(v)
     return tuple(p) if isinstance(p, list) else p
 
@@ -67,50 +86,53 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     F = fv.values
     params = policy.parameters_on(day)
-    outcome, failed, statuses = q.decide(F, params, day)
+    outcome, failed, statuses = _run(q, F, params, day)
 
     certificate = None
     if q.certify is not None:
         granted = True if outcome in ("allowed", "allowed_with_approval", "required") else (
             None if outcome == "undetermined" else False)
-        certificate = q.certify(F, params, day, granted)
+        try:
+            certificate = q.certify(F, params, day, granted)
+        except (ArithmeticError, ValueError):
+            certificate = None
 
-    results, missing, approvers, exceptions = [], {}, {}, {}
-    documents, steps, deadlines, readings, used_params = {}, [], [], {}, {}
-    for rule, code in zip(q.rules, statuses):
+    static = _static(policy, q, params)
+    results = []
+    missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
+    steps, deadlines = [], []
+    for rule, code, param_pairs in zip(q.rules, statuses, static.rule_params):
         status = STATUS_NAMES[code]
-        for name in rule.parameters:
-            p = policy.parameters[name]
-            used_params[name] = ParameterValue(name, _value(params[name]), p.unit, p.title)
+        results.append(RuleResult(
+            rule.id, status, rule.info,
+            tuple([(path, _value(F.get(path))) for path in rule.facts]),
+            param_pairs,
+        ))
+        if code == 0:
+            continue
         for r in rule.readings:
             readings[r] = None
-        if status == "unknown":
+        if code == 3:
             for path in rule.facts:
                 if path not in F:
                     missing[path] = None
-        if status != "not_applicable":
-            if rule.approver and (rule.strength == "须经批准" or (rule.is_ground and status == "held")):
-                approvers[rule.approver] = None
-            if rule.strength == "原则上不" and status == "failed" and rule.exception_by:
-                exceptions[rule.exception_by] = None
-            if status in ("held", "unknown"):
-                for doc in rule.documents:
-                    documents[doc] = None
-                steps.extend(StepItem(s.by, s.do, rule.id) for s in rule.steps)
-                for dl in rule.deadlines:
-                    try:
-                        date = dl.compute(F, params, day)
-                    except (ValueError, OverflowError):
-                        date = None
+        if rule.approver and (rule.strength == "须经批准" or (code == 1 and rule.is_ground)):
+            approvers[rule.approver] = None
+        if code == 2 and rule.exception_by and rule.strength == "原则上不":
+            exceptions[rule.exception_by] = None
+        if code != 2:
+            for doc in rule.documents:
+                documents[doc] = None
+            if rule.steps:
+                steps.extend([StepItem(s.by, s.do, rule.id) for s in rule.steps])
+            for dl in rule.deadlines:
+                try:
+                    date = dl.compute(F, params, day)
+                except (ValueError, OverflowError):
+                    date = None
+                if date is not None:
                     deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en))
-        results.append(RuleResult(
-            id=rule.id, title=rule.title, status=status, strength=rule.strength,
-            article=rule.article.id, article_text=rule.article.text, quote=rule.quote,
-            message_zh=rule.message_zh, message_en=rule.message_en,
-            facts=tuple(FactValue(path, _value(F.get(path))) for path in rule.facts),
-            parameters=tuple(ParameterValue(n, _value(params[n]), policy.parameters[n].unit) for n in rule.parameters),
-            readings=rule.readings, approver=rule.approver, exception_by=rule.exception_by,
-        ))
+    results = tuple(results)
     if outcome != "undetermined":
         missing = {}
     return Decision(
@@ -127,9 +149,39 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         missing_facts=tuple(missing),
         documents=tuple(documents),
         steps=tuple(steps),
-        deadlines=tuple(d for d in deadlines if d.date is not None),
-        readings=tuple(ReadingItem(r, policy.readings[r].title, policy.readings[r].text) for r in readings),
-        parameters=tuple(used_params.values()),
-        policy=PolicyRef(policy.id, policy.jurisdiction_name, policy.title, policy.document_number,
-                         policy.version, policy.content_hash),
+        deadlines=tuple(deadlines),
+        readings=tuple([static.readings[r] for r in readings]),
+        parameters=static.parameters,
+        policy=static.policy_ref,
     )
+
+
+class _Static:
+    """What a question's explanation needs that depends only on the policy and the era's parameters."""
+
+    __slots__ = ("rule_params", "parameters", "readings", "policy_ref")
+
+    def __init__(self, policy: Policy, q: Question, params: dict):
+        self.rule_params = [tuple((n, _value(params[n])) for n in r.parameters) for r in q.rules]
+        used: dict = {}
+        for r in q.rules:
+            for n in r.parameters:
+                p = policy.parameters[n]
+                used[n] = ParameterValue(n, _value(params[n]), p.unit, p.title)
+        self.parameters = tuple(used.values())
+        self.readings = {
+            rid: ReadingItem(rid, policy.readings[rid].title, policy.readings[rid].text) for rid in policy.readings
+        }
+        self.policy_ref = PolicyRef(policy.id, policy.jurisdiction_name, policy.title, policy.document_number,
+                                    policy.version, policy.content_hash)
+
+
+def _static(policy: Policy, q: Question, params: dict) -> _Static:
+    # Keyed by the era's parameter dict, which lives as long as the policy; filling the
+    # cache twice from two threads is harmless (both values are equal).
+    cache = q.explain_cache
+    key = id(params)
+    static = cache.get(key)
+    if static is None:
+        static = cache[key] = _Static(policy, q, params)
+    return static

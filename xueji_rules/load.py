@@ -22,6 +22,7 @@ import jsonschema
 from . import _yaml
 from .conditions import parse as cparse
 from .conditions.compile import Compiled, CompileError, Compiler, Scope, Type, BOOL, DATE
+from .decision import RuleInfo
 from .errors import Diagnostic, PolicyError, UnknownRegionError, did_you_mean
 from .kernel import RulePlan, build, generate, generate_certify
 from .policy import (
@@ -109,6 +110,8 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
         return "bad_value", f"{err.instance!r} is not allowed here", "write one of: " + ", ".join(map(str, err.validator_value))
     if v == "pattern":
         return "bad_value", f"{err.instance!r} has the wrong form", err.schema.get("description") or f"it must match {err.validator_value}"
+    if v == "format":
+        return "bad_value", f"{err.instance!r} is not a valid {err.validator_value}", "write dates as YYYY-MM-DD, e.g. 2025-03-01"
     if v == "type":
         return "bad_type", f"{err.instance!r} should be {err.validator_value}", None
     if v in ("oneOf", "anyOf"):
@@ -124,8 +127,9 @@ def _schema_errors(doc: _yaml.Document) -> list[Diagnostic]:
         # descend into anyOf/oneOf to the most specific error
         best = jsonschema.exceptions.best_match([err]) if err.context else err
         path = tuple(best.absolute_path)
-        if best.validator == "propertyNames":
-            path = tuple(err.absolute_path)
+        if "propertyNames" in best.schema_path:
+            # jsonschema reports a bad key at its mapping; point at the key itself
+            path = path + (best.instance,)
         code, message, hint = _schema_message(best)
         if best.validator == "additionalProperties":
             extra = [k for k in best.instance if k not in best.schema.get("properties", {})]
@@ -487,6 +491,12 @@ class _Loader:
                 ),
                 facts=tuple(p for p in FACTS if p in facts), parameters=tuple(sorted(params)),
                 file=doc.file, line=line,
+                info=RuleInfo(
+                    id=rid, title=rbody["title"], strength=strength, article=article.id,
+                    article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],
+                    message_en=rbody["message"].get("en"), readings=reading_ids(doc, rpath, rbody),
+                    approver=rbody.get("approver"), exception_by=rbody.get("exception_by"),
+                ),
             ))
         certs = []
         granted = {"granted": Compiled(BOOL, "G", True)}

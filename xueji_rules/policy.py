@@ -113,6 +113,7 @@ class Rule:
     parameters: tuple = ()  # parameter names the rule reads
     file: str | None = None
     line: int | None = None
+    info: Any = attrs.field(default=None, eq=False, repr=False)  # decision.RuleInfo, built at load
 
     @property
     def is_ground(self) -> bool:
@@ -138,6 +139,8 @@ class Question:
     decide: Callable = attrs.field(eq=False, repr=False)
     certify: Callable | None = attrs.field(eq=False, repr=False, default=None)
     source: str = attrs.field(eq=False, repr=False, default="")
+    #: explanation parts that depend only on the era's parameters (see evaluate._static)
+    explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict)
 
     @property
     def facts(self) -> tuple:

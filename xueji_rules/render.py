@@ -54,10 +54,11 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
         lines.append(f"      {r.message_zh}" + (f" / {r.message_en}" if english and r.message_en else ""))
         lines.append(f"      {r.article}：「{r.quote}」")
         if r.facts:
-            shown = "；".join(f"{f.path} = {describe_value(FACTS[f.path], f.value) if f.path in FACTS else f.value}" for f in r.facts)
+            shown = "；".join(f"{path} = {describe_value(FACTS[path], value) if path in FACTS else value}" for path, value in r.facts)
             lines.append(f"      事实 facts: {shown}")
         if r.parameters:
-            lines.append("      参数 parameters: " + "；".join(f"{p.name} = {_fmt(p.value)}{p.unit or ''}" for p in r.parameters))
+            units = {p.name: p.unit for p in d.parameters}
+            lines.append("      参数 parameters: " + "；".join(f"{name} = {_fmt(value)}{units.get(name) or ''}" for name, value in r.parameters))
     if d.documents:
         lines.append("")
         lines.append("材料 documents:")

@@ -8,6 +8,7 @@ so a missing fact makes an answer unknown instead of wrong.
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 from fractions import Fraction
 
@@ -76,12 +77,20 @@ class CompileError(Exception):
 
 
 def _add_duration(date, amount, unit):
-    d = pendulum.date(date.year, date.month, date.day)
-    n = int(amount) if Fraction(amount).denominator == 1 else None
-    if n is None:
+    """Move a date by whole 年/月/周/日, clamping to the month's end as pendulum does
+    (2024-02-29 + 1年 = 2025-02-28; 01-31 + 1月 = 02-28 or 02-29). Tested against pendulum."""
+    n = Fraction(amount)
+    if n.denominator != 1:
         raise ValueError("durations must be whole numbers")
-    d = d.add(**{DURATION_UNITS[unit]: n})
-    return _dt.date(d.year, d.month, d.day)
+    n = int(n)
+    if unit == "日":
+        return date + _dt.timedelta(days=n)
+    if unit == "周":
+        return date + _dt.timedelta(weeks=n)
+    months = n * 12 if unit == "年" else n
+    y, m = divmod(date.month - 1 + months, 12)
+    year, month = date.year + y, m + 1
+    return _dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
 
 
 def _sub_duration(date, amount, unit):
