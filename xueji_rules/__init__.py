@@ -23,7 +23,7 @@ from .errors import (
     UnknownRegionError,
     XuejiError,
 )
-from .evaluate import decide, evaluate
+from .evaluate import decide, decider, evaluate
 from .facts.input import FactValues, read_facts
 from .facts.vocabulary import Facts
 from .load import Registry, check_policy, load_policy, regions
@@ -31,7 +31,7 @@ from .policy import OUTCOMES, Policy
 from .student_id import StudentId
 
 __all__ = [
-    "ask", "decide", "evaluate", "load_policy", "check_policy", "regions", "read_facts", "Registry",
+    "ask", "decide", "decider", "evaluate", "load_policy", "check_policy", "regions", "read_facts", "Registry",
     "may_transfer", "may_borrow", "may_suspend", "may_resume", "withdrawal_status", "may_change_grade",
     "graduation_outcome", "may_discipline", "registry_cancellation", "enrolment_eligibility",
     "class_capacity", "parse_student_id",

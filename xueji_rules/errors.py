@@ -2,7 +2,7 @@
 
 A Diagnostic names the file, line and column, the path in the document
 (``questions.transfer.rules[3].when``), what is wrong, and what would be valid.
-The exceptions carry a tuple of them, best first, so callers can show one
+The exceptions carry a tuple of them in file order, so callers can show the first
 message or all of them; tests assert codes and paths, never wording.
 """
 

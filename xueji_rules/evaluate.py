@@ -65,6 +65,31 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tup
 _SIMPLE = (int, str, bool, type(None))
 
 
+def decider(policy: Policy, question: str | Question, on=None):
+    """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
+
+    Parameters are resolved for the date once, ahead of evaluation, so a registry
+    system checking many students on the same day pays only for the rules.
+    """
+    q = policy.question(question) if isinstance(question, str) else question
+    day = _date(on)
+    policy.in_force(day)
+    params = policy.parameters_on(day)
+    kernel = q.decide
+
+    def run(facts) -> tuple[str, tuple]:
+        values = facts.values if type(facts) is FactValues else read_facts(facts).values
+        try:
+            outcome, failed, _ = kernel(values, params, day)
+        except (ArithmeticError, ValueError):
+            _run(q, values, params, day)  # raises the FactsError that explains it
+            raise
+        return outcome, failed
+
+    run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}: facts -> (outcome, failed rule ids)"
+    return run
+
+
 def _value(v):
     if type(v) in _SIMPLE:
         return v
@@ -128,7 +153,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             for dl in rule.deadlines:
                 try:
                     date = dl.compute(F, params, day)
-                except (ValueError, OverflowError):
+                except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
                     date = None
                 if date is not None:
                     deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en))

@@ -105,9 +105,18 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
         hint = did_you_mean(word, allowed) or ""
         return "unknown_key", f"'{word}' is not a key here", (hint + " allowed keys: " + ", ".join(allowed)).strip()
     if v == "required":
-        return "missing_key", err.message.replace("is a required property", "is required here"), None
+        missing = [k for k in err.validator_value if k not in err.instance]
+        if "article" in missing:
+            return ("missing_citation", "every rule and parameter must cite the article it encodes",
+                    "add `article: 第…条` (declared under `articles:`) and `quote:` with the article's words")
+        return ("missing_key", f"'{missing[0] if missing else '?'}' is required here",
+                "required keys: " + ", ".join(err.validator_value))
     if v == "enum":
         return "bad_value", f"{err.instance!r} is not allowed here", "write one of: " + ", ".join(map(str, err.validator_value))
+    if v == "propertyNames" or (v == "pattern" and "propertyNames" in err.schema_path
+                                and err.validator_value == "^[a-z][a-z0-9_]*$"):
+        # jsonschema reports a bad id (a question, parameter … name) as a pattern error under propertyNames
+        return "bad_name", f"{err.instance!r} is not a valid name here", "names are ASCII snake_case, e.g. compulsory_class_hours"
     if v == "pattern":
         return "bad_value", f"{err.instance!r} has the wrong form", err.schema.get("description") or f"it must match {err.validator_value}"
     if v == "format":
@@ -116,8 +125,6 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
         return "bad_type", f"{err.instance!r} should be {err.validator_value}", None
     if v in ("oneOf", "anyOf"):
         return "bad_value", f"this value has none of the accepted forms", err.schema.get("description")
-    if v == "propertyNames":
-        return "bad_name", f"{err.instance!r} is not a valid name here", "names are ASCII snake_case, e.g. compulsory_class_hours"
     return "schema", err.message, None
 
 
@@ -183,6 +190,7 @@ class _Loader:
         self.docs: list[_yaml.Document] = []
         # section -> name -> (value, doc, path)
         self.entries: dict[str, dict] = {}
+        self.unchecked: set = set()
 
     def diag(self, doc, code, message, path=(), hint=None):
         self.diags.append(doc.diagnostic(code, message, path, hint))
@@ -198,7 +206,14 @@ class _Loader:
             rel = f.relative_to(self.folder).as_posix()
             data = f.read_bytes()
             digest.update(rel.encode() + b"\0" + data + b"\0")
-            doc, errors = _yaml.load_text(data.decode("utf-8", errors="replace"), str(f))
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                # never read a policy with replacement characters: quotes would silently not match
+                self.diags.append(Diagnostic("file_encoding", f"not UTF-8 text: {exc.reason} at byte {exc.start}", str(f),
+                                             hint="save the file as UTF-8"))
+                continue
+            doc, errors = _yaml.load_text(text, str(f))
             self.diags.extend(errors)
             if doc is None:
                 continue
@@ -209,6 +224,8 @@ class _Loader:
             schema_errors = _schema_errors(doc)
             self.diags.extend(schema_errors)
             if schema_errors:
+                # its sections are not merged; don't also report them as missing
+                self.unchecked.update(doc.value)
                 continue
             self.docs.append(doc)
             for section, body in doc.value.items():
@@ -250,6 +267,7 @@ class _Loader:
             else:
                 line = line + (cl or 1) - 1
                 col = (col + (cc or 1) - 1 + (1 if style in ("'", '"') else 0)) if cl in (None, 1) else cc
+            line, col = _inside(doc.lines.get(tuple(path)), text, cl or 1, cc or 1) or (line, col)
         self.diags.append(Diagnostic(code, f"{message} — in `{text.strip()}`", doc.file, line, col, _yaml.path_text(path), hint))
 
     def compile_condition(self, compiler, scope, text, doc, path, want=BOOL) -> Compiled | None:
@@ -269,7 +287,7 @@ class _Loader:
         content_hash = self.read()
         meta_entry = self.entries.get("policy", {}).get("policy")
         if meta_entry is None:
-            if not any(d.code in ("yaml_syntax", "missing_file") for d in self.diags):
+            if "policy" not in self.unchecked and not any(d.code in ("yaml_syntax", "yaml_too_big", "missing_file") for d in self.diags):
                 self.diags.append(Diagnostic("missing_section", "no file of the policy has a `policy:` section", str(self.folder / "policy.yaml")))
             return None
         meta, meta_doc, _ = meta_entry
@@ -473,6 +491,7 @@ class _Loader:
             params = frozenset().union(*(c.params for c in parts)) if parts else frozenset()
             plans.append(RulePlan(rid, strength, when, require, bool(rbody.get("approver"))))
             line, _ = doc.where(rpath)
+            rule_readings = reading_ids(doc, rpath, rbody)  # once: it reports unknown ids
             if article is None:
                 continue
             from .facts.vocabulary import FACTS
@@ -481,7 +500,7 @@ class _Loader:
                 id=rid, title=rbody["title"], strength=strength, article=article, quote=quote,
                 message_zh=rbody["message"]["zh"], message_en=rbody["message"].get("en"),
                 when=rbody.get("when"), require=rbody.get("require"), en=rbody.get("en"),
-                readings=reading_ids(doc, rpath, rbody), approver=rbody.get("approver"),
+                readings=rule_readings, approver=rbody.get("approver"),
                 exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
                 steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
                 deadlines=tuple(
@@ -494,7 +513,7 @@ class _Loader:
                 info=RuleInfo(
                     id=rid, title=rbody["title"], strength=strength, article=article.id,
                     article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],
-                    message_en=rbody["message"].get("en"), readings=reading_ids(doc, rpath, rbody),
+                    message_en=rbody["message"].get("en"), readings=rule_readings,
                     approver=rbody.get("approver"), exception_by=rbody.get("exception_by"),
                 ),
             ))
@@ -525,6 +544,22 @@ def _deadline_source(c: Compiled, compiler: Compiler):
     from .conditions.compile import RUNTIME
 
     return f"def deadline(F, P, T):\n    return {c.code}\n", {**RUNTIME, **compiler.constants}
+
+
+def _inside(lines, text: str, cl: int, cc: int):
+    """The file (line, column) of line ``cl``, column ``cc`` of a multi-line scalar's value, or None."""
+    if not lines:
+        return None
+    offset = sum(len(t) + 1 for t in text.split("\n")[: cl - 1]) + cc - 1
+    cursor, found = 0, None
+    for line, col, piece in lines:
+        at = text.find(piece, cursor)
+        if at < 0:  # the indicator line of a block scalar (`>-`), or an escaped piece
+            continue
+        if at <= offset:
+            found = (line, col + offset - at)
+        cursor = at + len(piece)
+    return found
 
 
 def _norm(text: str) -> str:

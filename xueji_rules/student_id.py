@@ -54,7 +54,11 @@ def parse_student_id(policy: Policy, number: str, stage: str | None = None) -> S
         raise FactsError(f"{policy.id} declares no student-ID layout" + (f" for stage {stage}" if stage else ""))
     if not text.isdigit() or not text.isascii():
         raise FactsError("a student ID is digits only", (Diagnostic(
-            "student_id_format", f"'{text}' has characters that are not digits", path="student_id",
+            "student_id_format",
+            "the student ID is empty" if not text else
+            f"the student ID has a character that is not a digit at position "
+            f"{next(i for i, ch in enumerate(text, 1) if not (ch.isascii() and ch.isdigit()))}",
+            path="student_id",
             hint="layouts: " + "; ".join(f"{l.title} {l.length} 位" for l in layouts)),))
     for layout in layouts:
         if len(text) == layout.length:
@@ -64,5 +68,5 @@ def parse_student_id(policy: Policy, number: str, stage: str | None = None) -> S
             )
             return StudentId(text, layout.name, layout.title, parts, layout.article.id, layout.quote)
     raise FactsError("the student ID has the wrong length", (Diagnostic(
-        "student_id_length", f"'{text}' has {len(text)} digits", path="student_id",
+        "student_id_length", f"the student ID has {len(text)} digits", path="student_id",
         hint="expected " + " or ".join(f"{l.length} digits ({l.title})" for l in layouts)),))

@@ -124,6 +124,10 @@ WITHDRAWAL_GROUNDS = {
     "criminal_penalty": "刑事处罚或强制性教育措施",
     "emigration": "出境定居",
 }
+REFORM_SCHOOL_BASES = {
+    "unreformed_on_probation": "留校察看期内仍无改正表现",
+    "offence": "有违法和轻微犯罪行为",
+}
 CERTIFICATES = {
     "diploma": "毕业证书",
     "completion": "修业证书",
@@ -181,6 +185,9 @@ class Guardian:
     years_abroad: Fraction | None = fact("因公出国年限", "years abroad on duty", "number", unit="年")
     local_job_years: Fraction | None = fact("在当地固定工作年限", "years in a fixed local job", "number", unit="年")
     consents: bool | None = fact("监护人同意", "guardian consents", "bool")
+    both_parents: bool | None = fact(
+        "所述情形父母双方均符合", "the stated situations hold for both parents", "bool"
+    )
 
 
 @attrs.frozen
@@ -234,6 +241,10 @@ class TransferRequest:
     hukou_moved: bool | None = fact("家庭户口已迁移", "family hukou moved", "bool")
     residence_moved: bool | None = fact("家庭住址已迁移", "family residence moved", "bool")
     arranged_by_bureau: bool | None = fact("由教育行政部门统筹安排", "arranged by the education bureau", "bool")
+    entrance_exam: bool | None = fact("转入学校进行入学考试", "the new school sets an entrance exam", "bool")
+    bureau_agrees: bool | None = fact(
+        "教育行政部门审核同意（未拒绝）", "the education bureau(s) agreed (false: refused)", "bool"
+    )
 
 
 @attrs.frozen
@@ -291,6 +302,12 @@ class DisciplineRequest:
     remarkable_progress: bool | None = fact("进步显著，确实改正错误", "remarkable progress", "bool")
     student_applied_in_writing: bool | None = fact("学生本人书面申请", "student applied in writing", "bool")
     guardian_consents: bool | None = fact("监护人同意", "guardian consents", "bool")
+    serious_violation: bool | None = fact(
+        "严重违反学生守则、日常行为规范等规定", "seriously breached the student code or school rules", "bool"
+    )
+    reform_school_basis: str | None = fact(
+        "送工读学校的依据", "basis for sending to a reform school", "enum", choices=REFORM_SCHOOL_BASES
+    )
 
 
 @attrs.frozen
@@ -319,6 +336,13 @@ class EnrolmentRequest:
     as_borrowing: bool | None = fact("作为借读生", "admitted as a guest (borrowing)", "bool")
     days_late: int | None = fact("通知入学后未报到天数", "days since the notice without reporting", "int", unit="日")
     excused: bool | None = fact("有正当理由", "has a good reason", "bool")
+    admitted: bool | None = fact("已被录取", "admitted by the admissions authority", "bool")
+    entrance_exam: bool | None = fact("进行入学考试", "an entrance exam is set", "bool")
+    recognized_local: bool | None = fact(
+        "户籍所在地政府或教育行政部门认定确属应在本地入学",
+        "recognised by the hukou-area government or bureau as due to enrol locally",
+        "bool",
+    )
 
 
 @attrs.frozen

@@ -1,0 +1,541 @@
+"""The ``xueji`` command: ask questions, check policies, run compliance cases.
+
+Commands::
+
+    xueji ask REGION QUESTION --facts FILE|- [--on DATE] [--format text|json]
+    xueji validate [PATH ...]            every bundled policy when no PATH
+    xueji questions REGION               questions and the facts their rules read
+    xueji params REGION [--on DATE]      thresholds in force on a date
+    xueji test [PATH ...] [--policy P]   compliance cases and article coverage
+    xueji id REGION NUMBER [--stage S]   decode a student ID (学籍号)
+    xueji regions                        the bundled regions
+
+REGION is a bundled region name (``jiangsu``) or a policy folder path.
+
+Exit codes:
+    0  done (for ``ask``: any answer, ``denied`` included)
+    1  ``validate`` found problems, or ``test`` had failures
+    2  usage or user error: bad arguments, bad or unreadable facts, unknown
+       region or question, bad date, a policy that does not load when asking;
+       printed as one ``xueji: error: …`` message, never a traceback
+    3  internal error (a bug): a short message; ``--debug`` shows the traceback
+
+``main(argv, stdout, stderr, stdin)`` returns the exit code and writes only to
+the given streams, so tests run the command in-process. Facts are never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import unicodedata
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from .errors import DateError, Diagnostic, FactsError, XuejiError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+
+EXIT_CODES = """\
+exit codes:
+  0  done (for ask: any answer, denied included)
+  1  validate found problems, or test had failures
+  2  usage or user error (bad facts, unknown region or question, bad date,
+     unreadable file, a policy that does not load when asking)
+  3  internal error (run again with --debug for the traceback)"""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("xueji_rules")
+    except Exception:  # not installed: running from a checkout
+        return "0+checkout"
+
+
+# -- argument parsing ------------------------------------------------------------
+
+
+class _Exit(Exception):
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse writing to the streams given to ``main`` and raising instead of exiting."""
+
+    out = sys.stdout
+    err = sys.stderr
+
+    def _print_message(self, message, file=None):
+        if message:
+            stream = self.out if file is None or file is sys.stdout else self.err
+            stream.write(message)
+
+    def exit(self, status=0, message=None):
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _Exit(status)
+
+
+def _fmt_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
+    """The argument parser; its help goes to ``stdout``, its errors to ``stderr``."""
+    parser_class = type("Parser", (_Parser,), {"out": stdout or sys.stdout, "err": stderr or sys.stderr})
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show a traceback on internal errors")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    p = parser_class(
+        prog="xueji", parents=[common], formatter_class=raw,
+        description="Student-registry (学籍) regulations as data: ask questions, check policies, run compliance cases.",
+        epilog="examples:\n"
+               "  xueji ask jiangsu suspension --facts facts.yaml --on 2025-03-03\n"
+               "  xueji validate policies/jiangsu\n"
+               "  xueji test\n"
+               "  xueji <command> --help\n\n" + EXIT_CODES,
+    )
+    p.add_argument("--version", action="version", version=f"xueji {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
+    sub.required = True
+
+    a = sub.add_parser(
+        "ask", parents=[common], formatter_class=raw, help="answer a question for one student on one date",
+        description="Answer QUESTION for the student described by the facts, under REGION's policy.",
+        epilog="examples:\n"
+               "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
+               "  cat facts.json | xueji ask jiangsu graduation --facts - --format json\n"
+               "  xueji ask policies/jiangsu transfer --facts transfer.yaml --no-color\n\n"
+               "Facts are YAML or JSON (see docs/facts.md). Every answer, denied included, exits 0;\n"
+               "bad facts, an unknown region or question, or a bad date exit 2.",
+    )
+    a.add_argument("region", metavar="REGION", help="bundled region name or policy folder")
+    a.add_argument("question", metavar="QUESTION", help="question id, e.g. suspension (see `xueji questions REGION`)")
+    a.add_argument("--facts", "-f", metavar="FILE", required=True, help="facts file (YAML or JSON), or - for stdin")
+    a.add_argument("--on", metavar="DATE", help="date asked for, YYYY-MM-DD (default: today in Asia/Shanghai)")
+    _fmt_arg(a)
+    color = a.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None,
+                       help="colour the text output (default: when stdout is a terminal and NO_COLOR is unset)")
+    color.add_argument("--no-color", dest="color", action="store_false", help="never colour the output")
+
+    v = sub.add_parser(
+        "validate", parents=[common], formatter_class=raw, help="check policies: schema, then meaning",
+        description="Check policy folders and print every problem as file:line:col: code: message.",
+        epilog="examples:\n"
+               "  xueji validate                   # every bundled region\n"
+               "  xueji validate policies/jiangsu tests/policies/tiny\n"
+               "  xueji validate jiangsu --format json\n\n"
+               "Exits 0 when every policy is valid, 1 when any problem is found.",
+    )
+    v.add_argument("paths", nargs="*", metavar="PATH", help="region names or policy folders (default: every bundled region)")
+    _fmt_arg(v)
+
+    q = sub.add_parser(
+        "questions", parents=[common], formatter_class=raw, help="list a region's questions and the facts they read",
+        description="Each question (id, title) and the facts its rules read, with their meaning.",
+        epilog="examples:\n  xueji questions jiangsu\n  xueji questions jiangsu --format json",
+    )
+    q.add_argument("region", metavar="REGION")
+    _fmt_arg(q)
+
+    pa = sub.add_parser(
+        "params", parents=[common], formatter_class=raw, help="show the thresholds in force on a date",
+        description="Every parameter: name, title, value on the date, unit and the article it comes from.",
+        epilog="examples:\n  xueji params jiangsu --on 2025-03-03\n  xueji params tests/policies/tiny --format json",
+    )
+    pa.add_argument("region", metavar="REGION")
+    pa.add_argument("--on", metavar="DATE", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
+    _fmt_arg(pa)
+
+    t = sub.add_parser(
+        "test", parents=[common], formatter_class=raw, help="run compliance cases and report article coverage",
+        description="Run the compliance cases (policies/<region>/tests/*.yaml): print each failure with\n"
+                    "file:line, a per-article coverage table, and `N passed, N failed` last.",
+        epilog="examples:\n"
+               "  xueji test                          # every bundled region\n"
+               "  xueji test policies/jiangsu\n"
+               "  xueji test policies/jiangsu/tests/suspension.yaml\n"
+               "  xueji test my-cases/ --policy jiangsu   # case files kept outside the policy\n\n"
+               "An article is covered when a passing case has a rule citing it held, and another failed.\n"
+               "Exits 0 when every case passes, 1 otherwise.",
+    )
+    t.add_argument("paths", nargs="*", metavar="PATH",
+                   help="region names, policy folders, tests folders or case files (default: every bundled region)")
+    t.add_argument("--policy", metavar="REGION", help="the policy the cases test (for case files outside a policy folder)")
+    _fmt_arg(t)
+
+    i = sub.add_parser(
+        "id", parents=[common], formatter_class=raw, help="decode a student ID (学籍号)",
+        description="Check a student ID against the region's layouts and show its parts.",
+        epilog="examples:\n  xueji id jiangsu 3212020101200512345\n  xueji id jiangsu 321202010120051234 --stage junior",
+    )
+    i.add_argument("region", metavar="REGION")
+    i.add_argument("number", metavar="NUMBER")
+    i.add_argument("--stage", metavar="STAGE", help="primary, junior or senior: use that stage's layout")
+    _fmt_arg(i)
+
+    r = sub.add_parser(
+        "regions", parents=[common], formatter_class=raw, help="list the bundled regions",
+        description="The bundled policy folders, with the regulation each encodes.",
+        epilog="examples:\n  xueji regions\n  xueji regions --format json",
+    )
+    _fmt_arg(r)
+    return p
+
+
+# -- output helpers -------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns padded by display width (a Chinese character is two columns)."""
+    cols = [headers] + rows
+    widths = [max(_width(r[c]) for r in cols) for c in range(len(headers))]
+    lines = []
+    for r in cols:
+        cells = [cell + " " * (widths[c] - _width(cell)) for c, cell in enumerate(r)]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _rel(path) -> str:
+    if not path:
+        return path
+    try:
+        p = Path(path)
+        return str(p.resolve().relative_to(Path.cwd())) if p.is_absolute() else str(p)
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _diag(d: Diagnostic) -> Diagnostic:
+    return attrs.evolve(d, file=_rel(d.file))
+
+
+def _value(v) -> str:
+    if isinstance(v, Fraction):
+        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    if isinstance(v, (tuple, list, frozenset)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _jsonable(v):
+    if isinstance(v, Fraction):
+        return v.numerator if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    if isinstance(v, (tuple, list, frozenset)):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _dump(obj, out) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _day(text: str | None):
+    if text is None:
+        import pendulum
+
+        return pendulum.today("Asia/Shanghai").date()
+    from .facts.input import to_date
+
+    try:
+        return to_date(text)
+    except ValueError as exc:
+        raise DateError(f"bad date for --on: {exc}") from None
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _read_facts(spec: str, stdin):
+    """Facts from a file or stdin: YAML (positions kept) or, failing that, strict JSON."""
+    from .facts.input import load_facts_text, read_facts
+
+    if spec == "-":
+        text, source = stdin.read(), "<stdin>"
+    else:
+        try:
+            with open(spec, encoding="utf-8") as fh:
+                text = fh.read()
+        except UnicodeDecodeError as exc:
+            raise FactsError(f"cannot read the facts file {spec}: not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise FactsError(f"cannot read the facts file {spec}: {exc.strerror or exc}") from None
+        source = spec
+    try:
+        return load_facts_text(text, source)
+    except FactsError as err:
+        if err.diagnostics and err.diagnostics[0].code == "yaml_syntax":
+            try:  # JSON that YAML cannot read (tabs); its own errors are the YAML ones
+                data = json.loads(text)
+            except ValueError:
+                raise err from None
+            return read_facts(data, source=source)
+        raise
+
+
+def cmd_ask(args, out, err, stdin) -> int:
+    from .evaluate import evaluate
+    from .load import load_policy
+
+    policy = load_policy(args.region)
+    question = policy.question(args.question)
+    facts = _read_facts(args.facts, stdin)
+    decision = evaluate(policy, question, facts, _day(args.on))
+    if args.format == "json":
+        out.write(decision.to_json() + "\n")
+    else:
+        color = args.color
+        if color is None:
+            color = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+        out.write(decision.render(color=color) + "\n")
+    return EXIT_OK
+
+
+def _validate_targets(paths: list[str]) -> list[Path]:
+    from .load import policies_root, regions, resolve
+
+    if not paths:
+        return [policies_root() / name for name in regions()]
+    targets = []
+    for p in paths:
+        path = Path(p)
+        # a folder that is meant to be a policy is checked even without policy.yaml (reported as missing)
+        targets.append(path if path.is_dir() else resolve(p))
+    return targets
+
+
+def cmd_validate(args, out, err, stdin) -> int:
+    from .load import check_policy
+
+    targets = _validate_targets(args.paths)
+    diags = []
+    for folder in targets:
+        diags.extend(check_policy(folder))
+    diags = sorted((_diag(d) for d in diags), key=lambda d: (d.file or "", d.line or 0, d.column or 0, d.code))
+    if args.format == "json":
+        _dump([d.to_dict() for d in diags], out)
+    else:
+        for d in diags:
+            out.write(f"{d}\n")
+        n = len(targets)
+        if not targets:
+            out.write("no policies to check\n")
+        elif diags:
+            out.write(f"{len(diags)} problem{'s' if len(diags) != 1 else ''} in {n} polic{'ies' if n != 1 else 'y'} checked\n")
+        else:
+            out.write(f"{n} polic{'ies' if n != 1 else 'y'} checked: no problems\n")
+    return EXIT_PROBLEMS if diags else EXIT_OK
+
+
+def cmd_questions(args, out, err, stdin) -> int:
+    from .facts.vocabulary import FACTS
+    from .load import load_policy
+
+    policy = load_policy(args.region)
+    data = []
+    for q in policy.questions.values():
+        facts = []
+        for path in q.facts:
+            spec = FACTS.get(path)
+            facts.append({
+                "path": path, "zh": spec.zh if spec else None, "en": spec.en if spec else None,
+                "kind": spec.kind if spec else None, "unit": spec.unit if spec else None,
+                "choices": dict(spec.choices) if spec and spec.choices else None,
+            })
+        data.append({"id": q.id, "title": q.title, "en": q.en, "rules": [r.id for r in q.rules], "facts": facts})
+    if args.format == "json":
+        _dump(data, out)
+        return EXIT_OK
+    blocks = []
+    for q in data:
+        lines = [f"{q['id']}  {q['title']}" + (f" ({q['en']})" if q["en"] else "")]
+        lines.append("  rules: " + ", ".join(q["rules"]))
+        if q["facts"]:
+            lines.append("  facts:")
+            width = max(len(f["path"]) for f in q["facts"])
+            for f in q["facts"]:
+                meaning = f["zh"] or ""
+                if f["unit"]:
+                    meaning += f"（{f['unit']}）"
+                if f["choices"]:
+                    meaning += "：" + "、".join(f"{c} {z}" for c, z in f["choices"].items())
+                lines.append(f"    {f['path'].ljust(width)}  {meaning}")
+        blocks.append("\n".join(lines))
+    out.write("\n\n".join(blocks) + "\n")
+    return EXIT_OK
+
+
+def cmd_params(args, out, err, stdin) -> int:
+    from .load import load_policy
+
+    policy = load_policy(args.region)
+    day = _day(args.on)
+    policy.in_force(day)
+    rows = []
+    for p in policy.parameters.values():
+        rows.append({"name": p.name, "title": p.title, "value": p.value_on(day), "unit": p.unit, "article": p.article})
+    if args.format == "json":
+        _dump({"region": policy.id, "on": day.isoformat(),
+               "parameters": [{**r, "value": _jsonable(r["value"])} for r in rows]}, out)
+        return EXIT_OK
+    out.write(f"{policy.jurisdiction_name}《{policy.title}》 {day.isoformat()}\n")
+    out.write(_table(["name", "title", "value", "unit", "article"],
+                     [[r["name"], r["title"], _value(r["value"]), r["unit"] or "", r["article"]] for r in rows]) + "\n")
+    return EXIT_OK
+
+
+def cmd_test(args, out, err, stdin) -> int:
+    from .compliance.runner import run_suite
+    from .load import policies_root, regions
+
+    if args.paths:
+        paths = args.paths
+    elif args.policy:  # `xueji test --policy jiangsu`: that policy's own cases
+        paths = [args.policy]
+    else:
+        paths = [str(policies_root() / name) for name in regions()]
+    suites = [run_suite(p, policy=args.policy) for p in paths]
+    passed = sum(s.passed for s in suites)
+    failed = sum(s.failed for s in suites)
+    if args.format == "json":
+        _dump({"passed": passed, "failed": failed, "suites": [_rel_suite(s.to_dict()) for s in suites]}, out)
+        return EXIT_PROBLEMS if failed else EXIT_OK
+    for s in suites:
+        for prob in s.problems:
+            out.write(f"ERROR {_rel(prob.file)}: {prob.error.message}\n")
+            for d in prob.diagnostics:
+                out.write("  " + str(_diag(d)).replace("\n", "\n  ") + "\n")
+        for r in s.results:
+            if r.passed:
+                continue
+            c = r.case
+            out.write(f"FAIL {_rel(c.file)}:{c.line}: {c.note}\n")
+            out.write(f"  question {c.question} on {c.on.isoformat()}\n")
+            for m in r.messages:
+                out.write(f"  {m}\n")
+    for s in suites:
+        if s.policy is None or not s.coverage:
+            continue
+        out.write(f"\ncoverage: {s.policy.id} {s.policy.jurisdiction_name}《{s.policy.title}》\n")
+        rows = [[c.article, str(c.held), str(c.failed), c.status] for c in s.coverage]
+        out.write(_table(["article", "held", "failed", "covered"], rows) + "\n")
+        n = sum(1 for c in s.coverage if c.covered)
+        enc = sum(1 for c in s.coverage if c.encoded)
+        out.write(f"{n} of {enc} encoded articles covered ({len(s.coverage) - enc} not encoded)\n")
+    if not any(s.files for s in suites):
+        out.write("no compliance cases found\n")
+    out.write(f"{passed} passed, {failed} failed\n")
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _rel_suite(d: dict) -> dict:
+    d["folder"] = _rel(d["folder"])
+    d["files"] = [_rel(f) for f in d["files"]]
+    for c in d["cases"]:
+        c["file"] = _rel(c["file"])
+    for p in d["problems"]:
+        p["file"] = _rel(p["file"])
+        for x in p["diagnostics"]:
+            x["file"] = _rel(x["file"])
+    return d
+
+
+def cmd_id(args, out, err, stdin) -> int:
+    from .load import load_policy
+    from .student_id import parse_student_id
+
+    sid = parse_student_id(load_policy(args.region), args.number, args.stage)
+    if args.format == "json":
+        _dump(sid.to_dict(), out)
+        return EXIT_OK
+    out.write(f"{sid.title} ({sid.layout})\n")
+    out.write(_table(["part", "title", "positions", "value"],
+                     [[p.name, p.title, p.positions, p.value] for p in sid.parts]) + "\n")
+    out.write(f"{sid.article}：「{sid.quote}」\n")
+    return EXIT_OK
+
+
+def cmd_regions(args, out, err, stdin) -> int:
+    from .load import load_policy, policies_root, regions
+
+    data = []
+    for name in regions():
+        folder = policies_root() / name
+        entry = {"name": name, "folder": _rel(str(folder)), "id": None, "jurisdiction": None, "title": None, "valid": True}
+        try:
+            p = load_policy(folder)
+            entry.update(id=p.id, jurisdiction=p.jurisdiction_name, title=p.title)
+        except XuejiError:
+            entry["valid"] = False
+        data.append(entry)
+    if args.format == "json":
+        _dump(data, out)
+        return EXIT_OK
+    if not data:
+        out.write(f"no bundled regions (looked in {_rel(str(policies_root()))})\n")
+    for e in data:
+        about = f"{e['jurisdiction']}《{e['title']}》" if e["valid"] else "(does not load; run `xueji validate " + e["name"] + "`)"
+        out.write(f"{e['name']}  {about}\n")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
+    "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
+}
+
+
+def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
+    """Run ``xueji`` with ``argv`` (default: sys.argv[1:]); return the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    inp = stdin or sys.stdin
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(out, err)
+    try:
+        args = parser.parse_args(argv)
+    except _Exit as exc:
+        return exc.status
+    debug = getattr(args, "debug", False)
+    try:
+        return COMMANDS[args.command](args, out, err, inp)
+    except XuejiError as exc:
+        err.write(f"xueji: error: {exc}\n")
+        return EXIT_USER
+    except KeyboardInterrupt:
+        err.write("xueji: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so briefly; the traceback only when asked
+        if debug:
+            err.write(traceback.format_exc())
+        err.write(f"xueji: internal error: {type(exc).__name__}: {exc}\n"
+                  + ("" if debug else "run again with --debug for the traceback, and please report it\n"))
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

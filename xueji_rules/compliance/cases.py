@@ -1,0 +1,391 @@
+"""Compliance cases as data: read and check ``policies/<region>/tests/*.yaml``.
+
+A case file names one question and lists cases, each with facts, a date and
+what the answer must be::
+
+    question: suspension
+    on: 2025-03-03            # default date for the cases in this file
+    facts:                    # base facts, deep-merged under each case's facts
+      student: {stage: junior, grade: 8}
+    cases:
+      - note: 初中因病缺课211学时，超过210，可以休学
+        facts: {absence: {reason: illness, class_hours_missed: 211, still_unable_to_attend: true}}
+        want:
+          outcome: allowed_with_approval
+          held: [compulsory_hours]
+
+``want`` keys: ``outcome`` (required unless ``error``), ``failed`` (exactly these
+rule ids fail, order-free), ``held`` (at least these hold), ``certificate``
+(``null`` = none), ``missing`` (at least these facts reported missing),
+``approvers`` (at least these), ``error`` (instead of an answer, an error with
+this code, e.g. ``unknown_fact``).
+
+Every problem in a file is a Diagnostic with file, line, column and path; a
+file with any problem raises CaseFileError and none of its cases run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .. import _yaml
+from ..errors import CaseFileError, Diagnostic, did_you_mean
+from ..facts.input import to_date
+from ..facts.vocabulary import CERTIFICATES, FACTS
+from ..policy import OUTCOMES
+
+FILE_KEYS = ("question", "on", "facts", "cases")
+CASE_KEYS = ("note", "facts", "on", "want")
+WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "error")
+
+#: Error codes a case may expect under ``want.error``: the error's own code or one of its diagnostics'.
+ERROR_CODES = {
+    "facts_invalid": "the facts are not valid (any reason)",
+    "unknown_fact": "a fact that is not in the vocabulary",
+    "facts_type": "a fact value of the wrong kind, or a date that does not exist",
+    "bad_date": "the date cannot be read, or no regulation is in force on it",
+}
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@attrs.frozen
+class Want:
+    """What a case expects; ``None`` means "not checked"."""
+
+    outcome: str | None = None
+    failed: frozenset | None = None
+    held: tuple | None = None
+    certificate: str | None = None
+    check_certificate: bool = False
+    missing: tuple | None = None
+    approvers: tuple | None = None
+    error: str | None = None
+
+
+@attrs.frozen
+class Case:
+    """One compliance case: a question, facts, a date and the expected answer."""
+
+    file: str
+    line: int | None
+    index: int
+    note: str
+    question: str
+    on: _dt.date
+    facts: dict = attrs.field(hash=False)
+    want: Want
+    #: maps a fact path to its (line, column) in the case file, for error messages
+    positions: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
+
+    @property
+    def name(self) -> str:
+        return self.note
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+class _FactPositions:
+    """Positions of merged facts: a case's own facts first, then the file's base facts."""
+
+    def __init__(self, doc: _yaml.Document, case_prefix: tuple, base_prefix: tuple):
+        self.doc = doc
+        self.prefixes = (case_prefix, base_prefix)
+
+    def where(self, path: tuple):
+        path = tuple(path)
+        while path:
+            for prefix in self.prefixes:
+                pos = self.doc.positions.get(prefix + path)
+                if pos:
+                    return pos
+            path = path[:-1]
+        return self.doc.where(self.prefixes[0])
+
+
+# -- discovery ------------------------------------------------------------------
+
+
+def policy_folder_of(path: str | os.PathLike) -> Path | None:
+    """The policy folder a case file belongs to: the parent of its nearest ``tests`` folder with a policy.yaml."""
+    p = Path(path).absolute()
+    for parent in p.parents:
+        if parent.name == "tests" and (parent.parent / "policy.yaml").is_file():
+            return parent.parent
+    return None
+
+
+def is_case_file(path: str | os.PathLike) -> bool:
+    """True for a YAML file under a ``tests`` folder that sits in a policy folder."""
+    p = Path(path)
+    return p.suffix in YAML_SUFFIXES and p.is_file() and policy_folder_of(p) is not None
+
+
+def case_files(folder: str | os.PathLike) -> list[Path]:
+    """Every YAML file under ``folder`` (a policy's ``tests`` folder, or any folder of cases), sorted."""
+    root = Path(folder)
+    return sorted(f for f in root.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file())
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+def _rename_on(doc: _yaml.Document, prefix: tuple) -> None:
+    """YAML 1.1 reads the key ``on`` as true; give it back its name (value and positions)."""
+    node = doc.value
+    for part in prefix:
+        node = node[part] if isinstance(node, (dict, list)) else None
+    if not isinstance(node, dict) or True not in node:
+        return
+    if "on" in node:
+        return
+    items = [("on" if k is True else k, v) for k, v in node.items()]
+    node.clear()
+    node.update(items)
+    old = prefix + (True,)
+    for key in [k for k in doc.positions if k[: len(old)] == old and k[len(prefix)] is True]:
+        doc.positions[prefix + ("on",) + key[len(old):]] = doc.positions.pop(key)
+
+
+class _Reader:
+    def __init__(self, doc: _yaml.Document, policy=None):
+        self.doc = doc
+        self.policy = policy
+        self.diags: list[Diagnostic] = []
+
+    def diag(self, code: str, message: str, path: tuple = (), hint: str | None = None) -> None:
+        self.diags.append(self.doc.diagnostic(code, message, path, hint))
+
+    def keys(self, node: dict, allowed: tuple, path: tuple) -> None:
+        for key in node:
+            if key not in allowed:
+                hint = did_you_mean(str(key), allowed)
+                self.diag("unknown_key", f"'{key}' is not a key here", path + (key,),
+                          ((hint + " ") if hint else "") + "allowed keys: " + ", ".join(allowed))
+
+    def date(self, value, path: tuple) -> _dt.date | None:
+        if value is None:
+            self.diag("bad_date", "the date is empty", path, "write it as YYYY-MM-DD, e.g. 2025-03-03")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, _dt.date)):
+            self.diag("bad_date", f"{value!r} is not a date", path, "write it as YYYY-MM-DD, e.g. 2025-03-03")
+            return None
+        try:
+            return to_date(value)
+        except ValueError as exc:
+            self.diag("bad_date", str(exc), path, "write it as YYYY-MM-DD, e.g. 2025-03-03")
+            return None
+
+    def facts(self, value, path: tuple) -> dict | None:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.diag("bad_type", "facts must be a mapping (student: …, absence: …)", path)
+            return None
+        return value
+
+    def id_list(self, value, path: tuple, what: str) -> tuple | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.diag("bad_type", f"{what} must be a list of text, e.g. [a, b]", path)
+            return None
+        return tuple(value)
+
+    def read(self) -> list[Case]:
+        doc = self.doc
+        top = doc.value
+        if not isinstance(top, dict):
+            self.diag("bad_type", "a case file must be a mapping with `question:` and `cases:`", ())
+            return []
+        _rename_on(doc, ())
+        top = doc.value
+        self.keys(top, FILE_KEYS, ())
+
+        question = top.get("question")
+        rules: dict | None = None
+        if question is None:
+            self.diag("missing_key", "'question' is required here", (), "name the question, e.g. `question: suspension`")
+        elif not isinstance(question, str):
+            self.diag("bad_type", "question must be text", ("question",))
+            question = None
+        elif self.policy is not None:
+            q = self.policy.questions.get(question)
+            if q is None:
+                hint = did_you_mean(question, self.policy.questions)
+                self.diag("unknown_question", f"{self.policy.id} has no question '{question}'", ("question",),
+                          ((hint + " ") if hint else "") + "questions: " + ", ".join(self.policy.questions))
+            else:
+                rules = {r.id: r for r in q.rules}
+
+        default_on = self.date(top["on"], ("on",)) if "on" in top else None
+        base = self.facts(top.get("facts"), ("facts",))
+
+        raw_cases = top.get("cases")
+        if raw_cases is None:
+            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
+            return []
+        if not isinstance(raw_cases, list):
+            self.diag("bad_type", "cases must be a list", ("cases",))
+            return []
+        if not raw_cases:
+            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
+
+        cases: list[Case] = []
+        notes: dict[str, int] = {}
+        for i, raw in enumerate(raw_cases):
+            path = ("cases", i)
+            if not isinstance(raw, dict):
+                self.diag("bad_type", "a case must be a mapping with note, facts and want", path)
+                continue
+            _rename_on(doc, path)
+            raw = doc.value["cases"][i]
+            self.keys(raw, CASE_KEYS, path)
+
+            note = raw.get("note")
+            if note is None:
+                self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case checks")
+            elif not isinstance(note, (str, int)) or isinstance(note, bool):
+                self.diag("bad_type", "note must be text", path + ("note",))
+                note = None
+            else:
+                note = str(note).strip()
+                if note in notes:
+                    line, _ = doc.where(("cases", notes[note]))
+                    self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
+                              "give each case its own note: it names the test")
+                notes[note] = i
+
+            on = self.date(raw["on"], path + ("on",)) if "on" in raw else default_on
+            if "on" not in raw and "on" not in top:
+                self.diag("missing_date", "the case has no date", path,
+                          "add `on: YYYY-MM-DD` to the case, or once at the top of the file")
+
+            facts = self.facts(raw.get("facts"), path + ("facts",))
+            want = self.want(raw, path, rules)
+
+            if None in (note, question, on, facts, base, want) or "on" in top and default_on is None:
+                continue
+            line, _ = doc.where(path)
+            cases.append(Case(
+                file=doc.file, line=line, index=i, note=note, question=question, on=on,
+                facts=deep_merge(base, facts), want=want,
+                positions=_FactPositions(doc, path + ("facts",), ("facts",)),
+            ))
+        return cases
+
+    def want(self, raw: dict, path: tuple, rules: dict | None) -> Want | None:
+        wpath = path + ("want",)
+        if "want" not in raw:
+            self.diag("missing_key", "'want' is required here", path, "say what the answer must be, e.g. `want: {outcome: allowed}`")
+            return None
+        w = raw["want"]
+        if w is None or w == {}:
+            self.diag("empty_want", "the case expects nothing, so it can never fail", wpath,
+                      "give at least `outcome:` (or `error:`)")
+            return None
+        if not isinstance(w, dict):
+            self.diag("bad_type", "want must be a mapping, e.g. {outcome: allowed}", wpath)
+            return None
+        before = len(self.diags)
+        self.keys(w, WANT_KEYS, wpath)
+        out: dict = {}
+
+        if "error" in w:
+            err = w["error"]
+            if err not in ERROR_CODES:
+                hint = did_you_mean(str(err), ERROR_CODES)
+                self.diag("bad_value", f"{err!r} is not an error code a case can expect", wpath + ("error",),
+                          ((hint + " ") if hint else "") + "write one of: " + ", ".join(ERROR_CODES))
+            others = [k for k in w if k != "error" and k in WANT_KEYS]
+            if others:
+                self.diag("conflicting_want", f"a case that expects an error cannot also expect {', '.join(others)}",
+                          wpath + (others[0],), "keep `error:` alone, or drop it")
+            out["error"] = err
+        elif "outcome" not in w:
+            self.diag("missing_key", "'outcome' is required here", wpath,
+                      "write the expected outcome (" + ", ".join(OUTCOMES) + "), or `error:`")
+
+        if "outcome" in w:
+            outcome = w["outcome"]
+            if outcome not in OUTCOMES:
+                hint = did_you_mean(str(outcome), OUTCOMES)
+                self.diag("bad_value", f"{outcome!r} is not an outcome", wpath + ("outcome",),
+                          ((hint + " ") if hint else "") + "write one of: " + ", ".join(OUTCOMES))
+            out["outcome"] = outcome
+
+        for key in ("failed", "held"):
+            if key in w:
+                ids = self.id_list(w[key], wpath + (key,), key)
+                if ids is not None and rules is not None:
+                    for j, rid in enumerate(ids):
+                        if rid not in rules:
+                            hint = did_you_mean(rid, rules)
+                            self.diag("unknown_rule", f"the question has no rule '{rid}'", wpath + (key, j),
+                                      ((hint + " ") if hint else "") + "rules: " + ", ".join(rules))
+                if ids is not None:
+                    out[key] = frozenset(ids) if key == "failed" else ids
+
+        if "certificate" in w:
+            cert = w["certificate"]
+            if cert is not None and cert not in CERTIFICATES:
+                hint = did_you_mean(str(cert), CERTIFICATES)
+                self.diag("bad_value", f"{cert!r} is not a certificate", wpath + ("certificate",),
+                          ((hint + " ") if hint else "") + "write one of: " + ", ".join(CERTIFICATES) + ", or null for none")
+            out["certificate"] = cert
+            out["check_certificate"] = True
+
+        if "missing" in w:
+            paths = self.id_list(w["missing"], wpath + ("missing",), "missing")
+            if paths is not None:
+                for j, p in enumerate(paths):
+                    if p not in FACTS:
+                        hint = did_you_mean(p, FACTS)
+                        self.diag("unknown_fact", f"'{p}' is not a fact in the vocabulary", wpath + ("missing", j),
+                                  hint or "write a dotted fact path, e.g. absence.class_hours_missed")
+                out["missing"] = paths
+
+        if "approvers" in w:
+            approvers = self.id_list(w["approvers"], wpath + ("approvers",), "approvers")
+            if approvers is not None:
+                out["approvers"] = approvers
+
+        if len(self.diags) > before:
+            return None
+        return Want(**out)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else (lists too) replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def check_case_file(path: str | os.PathLike, policy=None) -> tuple[list[Case], list[Diagnostic]]:
+    """The cases of a file and every problem found in it (cases are only valid when there is none).
+
+    With ``policy`` the question and the rule ids are checked against it too.
+    """
+    doc, errors = _yaml.load_file(path)
+    if doc is None or errors:
+        return [], list(errors)
+    reader = _Reader(doc, policy)
+    cases = reader.read()
+    return cases, sorted(reader.diags, key=lambda d: (d.line or 0, d.column or 0, d.code))
+
+
+def load_case_file(path: str | os.PathLike, policy=None) -> tuple[Case, ...]:
+    """The cases of a file, or CaseFileError with every problem (file, line, column, path)."""
+    cases, diags = check_case_file(path, policy)
+    if diags:
+        raise CaseFileError(f"the case file {path} is not valid", tuple(diags))
+    return tuple(cases)
