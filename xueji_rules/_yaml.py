@@ -49,6 +49,8 @@ class Document:
     value: object
     positions: dict = attrs.field(eq=False, repr=False)
     styles: dict = attrs.field(eq=False, repr=False, factory=dict)
+    #: for each multi-line scalar, (line, column, text) of its lines, to place positions inside it
+    lines: dict = attrs.field(eq=False, repr=False, factory=dict)
 
     def where(self, path: Path) -> tuple[int | None, int | None]:
         """Position of ``path``, or of its nearest ancestor that has one."""
@@ -70,6 +72,7 @@ class _Builder:
         self.constructor = constructor
         self.positions: dict = {}
         self.styles: dict = {}
+        self.lines: dict = {}
         self.errors: list[Diagnostic] = []
         self.count = 0
 
@@ -117,6 +120,8 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         self.styles[path] = node.style
+        if node.start_mark.line != node.end_mark.line:
+            self.lines[path] = _scalar_lines(node)
         return self.scalar(node, path)
 
     def scalar(self, node, path: Path):
@@ -130,6 +135,30 @@ class _Builder:
                 return node.value
             self._diag("yaml_value", f"cannot read the value {node.value!r}", node, path)
             return None
+
+
+def _scalar_lines(node) -> list:
+    """(line, column, text) of each non-blank source line of a multi-line scalar, 1-based.
+
+    YAML folds such a value (``>-``, or a plain or quoted scalar over several lines)
+    into one line of text; these let a position in the value be put back on its line.
+    """
+    start, end = node.start_mark, node.end_mark
+    if start.buffer is None:
+        return []
+    out = []
+    quote = node.style if node.style in ("'", '"') else None
+    for i, piece in enumerate(start.buffer[start.pointer:end.pointer].split("\n")):
+        text = piece.lstrip(" ")
+        col = (start.column if i == 0 else 0) + len(piece) - len(text)
+        if i == 0 and quote and text.startswith(quote):
+            text, col = text[1:], col + 1
+        text = text.rstrip()
+        if quote and text.endswith(quote):
+            text = text[:-1]
+        if text:
+            out.append((start.line + i + 1, col + 1, text))
+    return out
 
 
 class _TooBig(Exception):
@@ -170,7 +199,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
                 hint="write the values out instead of repeating anchors",
             )
         ]
-    return Document(file, value, builder.positions, builder.styles), builder.errors
+    return Document(file, value, builder.positions, builder.styles, builder.lines), builder.errors
 
 
 def load_file(path) -> tuple[Document | None, list[Diagnostic]]:

@@ -34,7 +34,7 @@ def _date(on) -> _dt.date:
     try:
         return to_date(on)
     except ValueError as exc:
-        raise DateError(f"bad date for --on: {exc}") from None
+        raise DateError(f"bad date: {exc}") from None
 
 
 def _run(q: Question, F, params, day):
@@ -141,7 +141,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             for path in rule.facts:
                 if path not in F:
                     missing[path] = None
-        if rule.approver and (rule.strength == "须经批准" or (code == 1 and rule.is_ground)):
+        if code == 1 and rule.approver and (rule.strength == "须经批准" or rule.is_ground):
             approvers[rule.approver] = None
         if code == 2 and rule.exception_by and rule.strength == "原则上不":
             exceptions[rule.exception_by] = None

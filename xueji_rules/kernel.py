@@ -43,6 +43,14 @@ def _status_code(plan: RulePlan, out: list[str], var: str) -> None:
         out.append(f"            {var} = 2")
         out.append("        else:")
         out.append(f"            {var} = 3")
+    elif plan.strength == "须经批准":
+        # whether approval is needed is unknown until we know the rule applies
+        out.append("        if _r is True:")
+        out.append(f"            {var} = 1 if _w is True else 3")
+        out.append("        elif _r is False:")
+        out.append(f"            {var} = 2 if _w is True else 3")
+        out.append("        else:")
+        out.append(f"            {var} = 3")
     else:
         # a constraint holds when it does not apply or its requirement holds
         out.append("        if _r is True:")

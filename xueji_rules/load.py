@@ -39,8 +39,6 @@ from .policy import (
     StudentIdLayout,
 )
 
-SECTIONS_ONCE = {"policy", "readings", "definitions", "student_ids"}
-
 
 def policies_root() -> Path:
     """Where the bundled policies are: inside the installed package, or beside it in a checkout."""
@@ -292,8 +290,11 @@ class _Loader:
             return None
         meta, meta_doc, _ = meta_entry
         source_text = None
-        source_path = self.folder / meta["regulation"]["source"]
-        if source_path.is_file():
+        source_path = (self.folder / meta["regulation"]["source"]).resolve()
+        if not source_path.is_relative_to(self.folder.resolve()):
+            self.diag(meta_doc, "source_outside_policy", f"the source text {meta['regulation']['source']} is outside the policy folder",
+                      ("policy", "regulation", "source"), "keep the regulation's text inside the folder, e.g. source/regulation.txt")
+        elif source_path.is_file():
             source_text = source_path.read_text(encoding="utf-8")
             content_hash = hashlib.sha256((content_hash + hashlib.sha256(source_text.encode()).hexdigest()).encode()).hexdigest()
         else:
@@ -351,6 +352,8 @@ class _Loader:
                 display, rt, t = _param_value(v)
                 if t.kind == "number":
                     t = Type("number", body.get("unit"))
+                elif t.kind == "list":
+                    t = Type("list", None, None, t.item, literals=frozenset(rt))
                 types.add((t.kind, t.unit))
                 dated.append((d, display))
                 runtime.append((d, rt))

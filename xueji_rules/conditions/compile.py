@@ -27,6 +27,8 @@ class Type:
     unit: str | None = None
     choices: dict | None = attrs.field(default=None, eq=False, hash=False)
     item: "Type | None" = None
+    #: the values of a list parameter, so they can be checked against an enum's choices
+    literals: frozenset | None = attrs.field(default=None, eq=False, hash=False)
 
     def describe(self) -> str:
         if self.kind == "number" and self.unit:
@@ -255,7 +257,7 @@ class Compiler:
         if value in choices:
             return text
         for code, zh in choices.items():
-            if value == zh or value in zh.split("、") or value == zh.split("（")[0]:
+            if value == zh or value == zh.split("（")[0]:
                 return Compiled(TEXT, repr(code), False)
         allowed = ", ".join(f"{c} ({zh})" for c, zh in choices.items())
         raise CompileError(
@@ -272,6 +274,20 @@ class Compiler:
                 values = [self._literal_value(f) for f in fixed]
                 return Compiled(Type("list", None, None, TEXT), self.const(frozenset(values)), False)
         return other
+
+    def _check_literals(self, enum_side: Compiled, list_side: Compiled, node: P.Node, label: str) -> None:
+        """A list parameter compared with an enum fact must hold only that enum's codes."""
+        choices = enum_side.type.choices
+        literals = list_side.type.literals
+        if not choices or not literals:
+            return
+        bad = sorted(str(v) for v in literals if v not in choices)
+        if bad:
+            name = node.name if isinstance(node, P.Name) else "the list"
+            raise CompileError(
+                "unknown_value", f"{name} holds {', '.join(repr(b) for b in bad)}, not a value of {label}", node,
+                (did_you_mean(bad[0], choices) or "") + " allowed: " + ", ".join(f"{c} ({z})" for c, z in choices.items()),
+            )
 
     def _null_guard(self, parts: list[Compiled], body) -> tuple[str, bool]:
         """Wrap ``body(names)`` so that any unknown operand gives None."""
@@ -358,6 +374,7 @@ class Compiler:
         coll = self._coerce_enum_operand(item, node.collection, coll, label)
         if coll.type.kind not in ("list", "enum_list", "any"):
             raise CompileError("condition_type", f"'属于' needs a list on its right, not a {coll.type.describe()}", node.collection)
+        self._check_literals(item, coll, node.collection, label)
         op = "not in" if node.negated else "in"
         code, nullable = self._null_guard([item, coll], lambda n: f"({n[0]} {op} {n[1]})")
         return Compiled(BOOL, code, nullable, item.facts | coll.facts, item.params | coll.params)
@@ -423,9 +440,10 @@ class Compiler:
         def need(n, kinds):
             if len(args) != n:
                 raise CompileError("function_arguments", f"{FUNCTIONS[fn]} takes {n} argument(s), not {len(args)}", node)
-            for a, k, an in zip(args, kinds, node.args):
-                if a.type.kind not in k + ("any",):
-                    raise CompileError("condition_type", f"{fn}: expected {' or '.join(k)}, got {a.type.describe()}", an)
+            # ``kinds`` are the kinds every argument may have (not one kind per argument)
+            for a, an in zip(args, node.args):
+                if a.type.kind not in kinds + ("any",):
+                    raise CompileError("condition_type", f"{fn}: expected {' or '.join(kinds)}, got {a.type.describe()}", an)
 
         if fn == "given":
             need(1, ("number", "bool", "text", "date", "enum", "enum_list", "list"))
@@ -436,6 +454,12 @@ class Compiler:
             return Compiled(NUMBER, code, nullable, facts, params)
         if fn == "count_in":
             need(2, ("list", "enum_list"))
+            for a, b, bn in ((args[0], args[1], node.args[1]), (args[1], args[0], node.args[0])):
+                label = node.args[0].name if isinstance(node.args[0], P.Name) else "the list"
+                self._check_literals(a, b, bn, label)
+            # codes may be written by their Chinese names here too, as with 属于
+            label = node.args[0].name if isinstance(node.args[0], P.Name) else "the list"
+            args[1] = self._coerce_enum_operand(args[0], node.args[1], args[1], label)
             code, nullable = self._null_guard(args, lambda n: f"_count_in({n[0]}, {n[1]})")
             return Compiled(NUMBER, code, nullable, facts, params)
         if fn == "age_on":

@@ -219,18 +219,48 @@ def _parser() -> lark.Lark:
 _TOKEN_NAMES = {
     "NAME": "a fact (student.stage) or parameter name",
     "NUMBER": "a number",
+    "CN_FRACTION": "a number",
+    "PERCENT": "a number",
     "STRING": 'a quoted value ("senior")',
     "WORD_CMP": "a comparison word (超过, 不满, 达到 …)",
     "WORD_POST": "以上/以下/以内",
     "CMP": "a comparison (== != < <= > >=)",
     "AND": "且/and",
+    "_AND": "且/and",
+    "_AND_CN": "且/and",
     "OR": "或/or",
+    "_OR": "或/or",
+    "_OR_CN": "或/or",
+    "_NOT": "非/not",
+    "_NOT_CN": "非/not",
+    "_IN": "属于/in",
+    "_IN_CN": "属于/in",
+    "_NOT_IN": "不属于/not in",
+    "_CONTAINS": "包含/contains",
+    "_CONTAINS_CN": "包含/contains",
+    "ADD_OP": "+ -",
+    "MUL_OP": "* /",
+    "TRUE": "true",
+    "FALSE": "false",
+    "TODAY_W": "today/今天",
     "RPAR": "')'",
     "LPAR": "'('",
+    "LSQB": "'['",
     "RSQB": "']'",
     "COMMA": "','",
     "$END": "the end of the condition",
 }
+
+
+def _token_name(name: str) -> str:
+    """What a staff member would call a grammar terminal: a word, or the literal text."""
+    if name in _TOKEN_NAMES:
+        return _TOKEN_NAMES[name]
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"'{pattern.value}'" if pattern.type == "str" else name
 
 
 def parse(text: str) -> Node | Diagnostic:
@@ -239,17 +269,23 @@ def parse(text: str) -> Node | Diagnostic:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
-        names = sorted({_TOKEN_NAMES.get(e, e) for e in expected})
+        names = sorted({_token_name(e) for e in expected})
         token = getattr(exc, "token", None)
         got = f"'{token}'" if token is not None and str(token) else "the end of the text"
         if isinstance(exc, lark.exceptions.UnexpectedCharacters):
             got = f"'{text[exc.pos_in_stream]}'"
-        hint = ("expected " + ", ".join(names[:8])) if names else None
+        hint = ("expected " + ", ".join(names[:12])) if names else None
+        line = exc.line if exc.line and exc.line > 0 else 1
+        column = exc.column if exc.column and exc.column > 0 else 1
+        if token is not None and getattr(token, "type", None) == "$END":
+            # lark puts the end at the last token; the text really stops after it
+            lines = text.split("\n")
+            line, column = len(lines), len(lines[-1]) + 1
         return Diagnostic(
             "condition_syntax",
             f"cannot read the condition at {got}",
-            line=exc.line if exc.line and exc.line > 0 else 1,
-            column=exc.column if exc.column and exc.column > 0 else 1,
+            line=line,
+            column=column,
             hint=hint,
         )
     return _ToTree().transform(tree)

@@ -62,7 +62,11 @@ def to_date(value: Any) -> _dt.date:
     """
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
-            value = pendulum.instance(value).in_timezone(TIMEZONE)
+            try:
+                value = pendulum.instance(value).in_timezone(TIMEZONE)
+            except (OverflowError, ValueError):
+                # 9999-12-31T23:00-05:00 is in year 10000 in Shanghai
+                raise ValueError(f"{value.isoformat()} is outside the dates that can be handled") from None
         return _dt.date(value.year, value.month, value.day)
     if isinstance(value, _dt.date):
         return value

@@ -1,0 +1,96 @@
+"""Hypothesis strategies for facts: well-formed facts from the vocabulary, and arbitrary junk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+from xueji_rules.facts.vocabulary import FACTS, GROUPS, FactSpec
+
+PLACES = ["江苏省", "泰州市", "海陵区", "姜堰区", "兴化市", "Taizhou"]
+
+
+def fact_value(spec: FactSpec) -> st.SearchStrategy:
+    """A valid value of one fact, in the plain JSON-ready form a client would send."""
+    kind = spec.kind
+    if kind == "int":
+        return st.integers(min_value=0, max_value=20)
+    if kind == "number":
+        whole = st.integers(min_value=0, max_value=2000)
+        exact = st.fractions(min_value=0, max_value=2000, max_denominator=12).map(
+            lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}")
+        return st.one_of(whole, exact)
+    if kind == "bool":
+        return st.booleans()
+    if kind == "text":
+        return st.sampled_from(PLACES)
+    if kind == "date":
+        return st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2035, 12, 31)).map(dt.date.isoformat)
+    if kind == "enum":
+        return st.sampled_from(sorted(spec.choices))
+    if kind == "enum_list":
+        return st.lists(st.sampled_from(sorted(spec.choices)), max_size=4, unique=True)
+    raise AssertionError(kind)
+
+
+def nest(flat: dict) -> dict:
+    """{"a.b": 1} -> {"a": {"b": 1}}."""
+    out: dict = {}
+    for path, value in flat.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+@st.composite
+def facts_for(draw, paths, fixed: dict | None = None) -> dict:
+    """A nested facts dict giving some of ``paths`` (each may be left out), plus ``fixed`` values."""
+    flat = {}
+    for path in paths:
+        if draw(st.booleans()):
+            flat[path] = draw(fact_value(FACTS[path]))
+    flat.update(fixed or {})
+    return nest(flat)
+
+
+def any_facts(max_paths: int = 12) -> st.SearchStrategy:
+    """Valid facts over the whole vocabulary: a random handful of facts with valid values."""
+    return st.lists(st.sampled_from(sorted(FACTS)), max_size=max_paths, unique=True).flatmap(facts_for)
+
+
+def dates_between(start: dt.date, end: dt.date) -> st.SearchStrategy:
+    return st.dates(min_value=start, max_value=end)
+
+
+_SEGMENTS = sorted({part for path in list(FACTS) + list(GROUPS) for part in path.split(".") if part})
+_AWKWARD_TEXT = [
+    "2025-02-30", "2025/03/01", "2025-03-01T20:00:00Z", "9999-12-31T23:00:00-05:00", "1/0", "5%", "%",
+    "三分之一", "十分之", "初中", "junior", "-1", "1e400", "nan", "", " ", "true",
+]
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=10),
+    st.sampled_from(_AWKWARD_TEXT),
+    st.dates().map(dt.date.isoformat),
+    st.datetimes(timezones=st.just(dt.timezone(dt.timedelta(hours=-11)))),
+    st.fractions(max_denominator=7).map(Fraction),
+)
+_KEYS = st.one_of(st.sampled_from(_SEGMENTS), st.text(max_size=8), st.integers(min_value=-2, max_value=2))
+
+
+def junk_facts() -> st.SearchStrategy:
+    """Anything a caller might pass as facts: nested dicts and lists of any values, real keys and not."""
+    tree = st.recursive(
+        _LEAVES,
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=4),
+        max_leaves=16,
+    )
+    return st.one_of(st.dictionaries(_KEYS, tree, max_size=5), tree, any_facts())

@@ -1,0 +1,162 @@
+"""Loading a policy folder: every failure mode reported with its code, file, line, column and path."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import xueji_rules as xr
+from xueji_rules.errors import PolicyError, UnknownRegionError
+from xueji_rules.load import Registry, check_policy, compile_policy
+
+POLICIES = Path(__file__).parent / "policies"
+BROKEN = POLICIES / "broken"
+
+R0 = "questions.suspension.rules[0]"
+
+#: case folder -> the diagnostic it must produce: (code, file in the folder, line, column, path).
+#: Each folder is the same small valid policy with one thing broken.
+CASES = {
+    "malformed_yaml": ("yaml_syntax", "policy.yaml", 29, 8, ""),
+    "duplicate_key": ("duplicate_key", "policy.yaml", 30, 9, f"{R0}.title"),
+    "object_tag": ("yaml_tag", "policy.yaml", 28, 16, f"{R0}.title"),
+    "alias_bomb": ("yaml_too_big", "extra.yaml", None, None, ""),
+    "file_encoding": ("file_encoding", "extra.yaml", None, None, ""),
+    "unknown_key": ("unknown_key", "policy.yaml", 32, 15, f"{R0}.quot"),
+    "missing_key": ("missing_key", "policy.yaml", 27, 9, R0),
+    "missing_article": ("missing_citation", "policy.yaml", 27, 9, R0),
+    "bad_date": ("bad_value", "policy.yaml", 7, 21, "policy.regulation.effective_from"),
+    "bad_name": ("bad_name", "policy.yaml", 25, 5, "questions.Suspension"),
+    "missing_source": ("missing_source", "policy.yaml", 8, 13, "policy.regulation.source"),
+    "unknown_article": ("unknown_article", "policy.yaml", 31, 18, f"{R0}.article"),
+    "quote_not_in_article": ("quote_not_in_article", "policy.yaml", 32, 16, f"{R0}.quote"),
+    "article_not_in_source": ("article_not_in_source", "policy.yaml", 13, 15, "articles.第一条.text"),
+    "unknown_reading": ("unknown_reading", "policy.yaml", 33, 18, f"{R0}.reading"),
+    "unknown_parameter": ("unknown_name", "policy.yaml", 30, 48, f"{R0}.require"),
+    "unknown_fact": ("unknown_fact", "policy.yaml", 30, 18, f"{R0}.require"),
+    "unknown_value": ("unknown_value", "policy.yaml", 30, 34, f"{R0}.require"),
+    "type_error": ("condition_type", "policy.yaml", 30, 18, f"{R0}.require"),
+    "unit_mismatch": ("unit_mismatch", "policy.yaml", 30, 18, f"{R0}.require"),
+    "multiline_condition": ("unknown_fact", "policy.yaml", 32, 13, f"{R0}.require"),
+    "condition_syntax": ("condition_syntax", "policy.yaml", 30, 47, f"{R0}.require"),
+    "duplicate_rule_id": ("duplicate_id", "policy.yaml", 35, 13, "questions.suspension.rules[1].id"),
+    "duplicate_parameter": ("duplicate_id", "policy.yaml", 18, 5, "parameters.hours"),
+    "principle_without_exception_by": ("missing_exception_by", "policy.yaml", 35, 9, "questions.suspension.rules[1]"),
+    "approval_without_approver": ("missing_approver", "policy.yaml", 27, 9, R0),
+    "parameter_gap": ("parameter_gap", "policy.yaml", 23, 7, "parameters.hours.values"),
+    "parameter_bad_date": ("bad_value", "policy.yaml", 24, 19, "parameters.hours.values.2015-02-30"),
+    "bad_positions": ("bad_positions", "policy.yaml", 43, 47, "student_ids.pupil.fields[1].positions"),
+}
+
+
+def as_tuple(diag, folder: Path):
+    file = Path(diag.file).resolve().relative_to(folder.resolve()).as_posix()
+    return (diag.code, file, diag.line, diag.column, diag.path)
+
+
+class TestBrokenPolicies:
+    def test_every_case_folder_is_checked(self):
+        """Each folder under tests/policies/broken has an expectation here, and each expectation a folder."""
+        folders = {p.name for p in BROKEN.iterdir() if p.is_dir()} - {"many_errors"}
+        assert folders == set(CASES)
+
+    @pytest.mark.parametrize("case", sorted(CASES))
+    def test_failure_is_reported_where_it_is(self, case):
+        """The broken policy fails to load with the expected code, at the expected file, line, column and path."""
+        folder = BROKEN / case
+        with pytest.raises(PolicyError) as info:
+            compile_policy(folder)
+        found = [as_tuple(d, folder) for d in info.value.diagnostics]
+        assert CASES[case] in found
+
+    def test_unknown_key_hint_names_the_key_meant(self):
+        """A misspelt key's hint suggests the allowed key it resembles."""
+        diag = next(d for d in check_policy(BROKEN / "unknown_key") if d.code == "unknown_key")
+        assert "'quote'" in diag.hint
+
+    def test_duplicate_key_names_both_positions(self):
+        """A repeated key's message gives the line of its first and its second appearance."""
+        diag = next(d for d in check_policy(BROKEN / "duplicate_key") if d.code == "duplicate_key")
+        assert {"28", "30"} <= set(re.findall(r"\d+", diag.message))
+
+    def test_object_tags_are_never_constructed(self, capfd):
+        """A !!python/object tag is refused; the command it names never runs."""
+        check_policy(BROKEN / "object_tag")
+        assert "hi" not in capfd.readouterr().out
+
+
+class TestAllDiagnostics:
+    def test_policy_error_carries_every_diagnostic(self):
+        """A policy with three problems in two files raises one PolicyError holding all three."""
+        folder = BROKEN / "many_errors"
+        with pytest.raises(PolicyError) as info:
+            compile_policy(folder)
+        found = {as_tuple(d, folder)[:2] + (d.path,) for d in info.value.diagnostics}
+        assert found == {
+            ("unknown_fact", "policy.yaml", f"{R0}.require"),
+            ("unknown_reading", "policy.yaml", f"{R0}.reading"),
+            ("unknown_key", "questions/more.yaml", "questions.transfer.certificate"),
+        }
+
+    def test_nothing_is_cached_for_a_broken_policy(self):
+        """A registry asked for a broken policy raises each time and keeps nothing."""
+        registry = Registry()
+        for _ in range(2):
+            with pytest.raises(PolicyError):
+                registry.get(BROKEN / "unknown_fact")
+        assert registry._policies == {}
+
+    def test_check_policy_returns_diagnostics_sorted(self):
+        """check_policy lists every problem in file, line and column order."""
+        diags = check_policy(BROKEN / "many_errors")
+        keys = [(d.file, d.line or 0, d.column or 0) for d in diags]
+        assert len(diags) == 3 and keys == sorted(keys)
+
+    def test_error_text_is_file_line_col_code(self):
+        """A diagnostic prints as file:line:col: code: message."""
+        diag = next(d for d in check_policy(BROKEN / "unknown_fact"))
+        assert str(diag).startswith(f"{diag.file}:{diag.line}:{diag.column}: unknown_fact: ")
+
+
+class TestValidPolicies:
+    @pytest.mark.parametrize("name", ["tiny", "tiny_graduation"])
+    def test_test_policies_are_valid(self, name):
+        """The small test policies load with no diagnostics."""
+        assert check_policy(POLICIES / name) == []
+
+    def test_a_registry_compiles_once(self):
+        """Asking a registry twice for the same folder returns the same Policy object."""
+        registry = Registry()
+        assert registry.get(POLICIES / "tiny") is registry.get(POLICIES / "tiny")
+
+    def test_unknown_region(self):
+        """A name that is neither a region nor a folder raises UnknownRegionError."""
+        with pytest.raises(UnknownRegionError):
+            xr.load_policy("atlantis")
+
+
+class TestContentHash:
+    def test_hash_is_stable(self, tmp_path):
+        """The same files give the same content hash, wherever the folder is."""
+        copy = tmp_path / "tiny"
+        shutil.copytree(POLICIES / "tiny", copy)
+        assert compile_policy(copy).content_hash == compile_policy(POLICIES / "tiny").content_hash
+
+    def test_hash_changes_with_a_parameter(self, tmp_path):
+        """Changing one threshold changes the content hash."""
+        copy = tmp_path / "tiny"
+        shutil.copytree(POLICIES / "tiny", copy)
+        policy = copy / "policy.yaml"
+        policy.write_text(policy.read_text(encoding="utf-8").replace("2030-01-01: 200", "2030-01-01: 190"), encoding="utf-8")
+        assert compile_policy(copy).content_hash != compile_policy(POLICIES / "tiny").content_hash
+
+    def test_hash_changes_with_the_source_text(self, tmp_path):
+        """Changing the regulation's source text changes the content hash."""
+        copy = tmp_path / "tiny"
+        shutil.copytree(POLICIES / "tiny", copy)
+        with open(copy / "source" / "text.txt", "a", encoding="utf-8") as f:
+            f.write("\n第五条 附则。\n")
+        assert compile_policy(copy).content_hash != compile_policy(POLICIES / "tiny").content_hash
