@@ -24,6 +24,9 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:map",
 }
 
+#: libyaml's parser when PyYAML was built with it (about ten times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: The most nodes one document may expand to, aliases included ("billion laughs" guard).
 MAX_NODES = 200_000
 
@@ -67,7 +70,8 @@ class Document:
 
 
 class _Builder:
-    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor):
+    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor, text: str = ""):
+        self.text = text
         self.file = file
         self.constructor = constructor
         self.positions: dict = {}
@@ -121,7 +125,7 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         self.styles[path] = node.style
         if node.start_mark.line != node.end_mark.line:
-            self.lines[path] = _scalar_lines(node)
+            self.lines[path] = _scalar_lines(node, self.text)
         return self.scalar(node, path)
 
     def scalar(self, node, path: Path):
@@ -137,18 +141,16 @@ class _Builder:
             return None
 
 
-def _scalar_lines(node) -> list:
+def _scalar_lines(node, source: str) -> list:
     """(line, column, text) of each non-blank source line of a multi-line scalar, 1-based.
 
     YAML folds such a value (``>-``, or a plain or quoted scalar over several lines)
     into one line of text; these let a position in the value be put back on its line.
     """
     start, end = node.start_mark, node.end_mark
-    if start.buffer is None:
-        return []
     out = []
     quote = node.style if node.style in ("'", '"') else None
-    for i, piece in enumerate(start.buffer[start.pointer:end.pointer].split("\n")):
+    for i, piece in enumerate(source[start.index:end.index].split("\n")):
         text = piece.lstrip(" ")
         col = (start.column if i == 0 else 0) + len(piece) - len(text)
         if i == 0 and quote and text.startswith(quote):
@@ -168,7 +170,7 @@ class _TooBig(Exception):
 def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     """Read one YAML document; return it and the problems found (a Document is None if unreadable)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -187,7 +189,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         return None, [Diagnostic("yaml_syntax", f"not valid YAML: {exc}", file)]
     if node is None:
         return Document(file, None, {(): (1, 1)}), []
-    builder = _Builder(file, yaml.constructor.SafeConstructor())
+    builder = _Builder(file, yaml.constructor.SafeConstructor(), text)
     try:
         value = builder.build(node, ())
     except _TooBig:
