@@ -132,6 +132,8 @@ class _Builder:
         # An impossible date (2025-02-30) looks like a timestamp to YAML's resolver,
         # but building it raises; keep the text so that the schema or the facts
         # reader reports it at its position instead of crashing.
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
         try:
             return self.constructor.construct_object(node)
         except (ValueError, OverflowError, yaml.constructor.ConstructorError):

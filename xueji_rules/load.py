@@ -23,8 +23,9 @@ from . import _yaml
 from .conditions import parse as cparse
 from .conditions.compile import Compiled, CompileError, Compiler, Scope, Type, BOOL, DATE
 from .decision import RuleInfo
+from .facts.vocabulary import FACTS
 from .errors import Diagnostic, PolicyError, UnknownRegionError, did_you_mean
-from .kernel import RulePlan, build, generate, generate_certify
+from .kernel import RulePlan, build_module, generate, generate_certify, hoist
 from .policy import (
     Article,
     Certificate,
@@ -80,7 +81,19 @@ def policy_files(folder: Path) -> list[Path]:
 @functools.cache
 def _schema_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(resources.files("xueji_rules").joinpath("schema/policy.schema.json").read_text("utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    # Resolving "$ref" is a large share of jsonschema's time on a policy; the schema
+    # has no recursive definitions, so its references are replaced by what they name.
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema["$defs"]), format_checker=jsonschema.FormatChecker())
+
+
+def _inline_refs(node, defs: dict):
+    if isinstance(node, dict):
+        if set(node) == {"$ref"} and node["$ref"].startswith("#/$defs/"):
+            return _inline_refs(defs[node["$ref"].rsplit("/", 1)[1]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
 
 
 def _jsonable(value):
@@ -304,10 +317,11 @@ class _Loader:
         effective_until = _to_date(meta["regulation"].get("effective_until"))
 
         # articles
+        normalized_source = _norm(source_text) if source_text is not None else ""
         articles: dict[str, Article] = {}
         for name, (body, doc, path) in self.entries.get("articles", {}).items():
             text = body["text"]
-            if source_text is not None and _norm(text) not in _norm(source_text):
+            if source_text is not None and _norm(text) not in normalized_source:
                 self.diag(doc, "article_not_in_source", f"the text of {name} is not found verbatim in {meta['regulation']['source']}",
                           path + ("text",), "copy the article's words exactly from the source text")
             articles[name] = Article(name, text, body.get("title"))
@@ -387,7 +401,10 @@ class _Loader:
                 in_progress.discard(key)
                 if c is None:
                     c = Compiled(Type("any"), "None", True)
-                c = Compiled(c.type, f"({c.code})", c.nullable, c.facts, c.params)
+                # rules refer to the definition by a placeholder; kernel.hoist computes it
+                # once per generated function (or writes it inline where that is safer)
+                compiler.definition_code[key] = f"({c.code})"
+                c = Compiled(c.type, f"__d_{key}__", c.nullable, c.facts, c.params)
                 inner[key] = c
                 return c
 
@@ -497,20 +514,15 @@ class _Loader:
             rule_readings = reading_ids(doc, rpath, rbody)  # once: it reports unknown ids
             if article is None:
                 continue
-            from .facts.vocabulary import FACTS
 
-            rules.append(Rule(
+            rules.append(dict(
                 id=rid, title=rbody["title"], strength=strength, article=article, quote=quote,
                 message_zh=rbody["message"]["zh"], message_en=rbody["message"].get("en"),
                 when=rbody.get("when"), require=rbody.get("require"), en=rbody.get("en"),
                 readings=rule_readings, approver=rbody.get("approver"),
                 exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
                 steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
-                deadlines=tuple(
-                    Deadline(dl["title"], dl.get("en"), dl["date"],
-                             build(*_deadline_source(c, compiler), "deadline", f"<{qname}.{rid} deadline>"))
-                    for dl, c in deadlines
-                ),
+                deadlines=deadlines,
                 facts=tuple(p for p in FACTS if p in facts), parameters=tuple(sorted(params)),
                 file=doc.file, line=line,
                 info=RuleInfo(
@@ -529,24 +541,32 @@ class _Loader:
                 certs.append((cbody, c))
         if self.diags:
             return None
+        # one module per question: the kernel, the certificate chooser and every deadline
         source, ns = generate(qname, plans, compiler)
-        decide = build(source, ns, "decide", f"<policy question {qname}>")
-        certify = None
+        source = hoist(source, compiler)
         if certs:
-            csource, cns = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
-            certify = build(csource, cns, "certify", f"<policy certificates {qname}>")
-            source += "\n\n" + csource
+            csource, _ = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
+            source += "\n\n" + hoist(csource, compiler)
+        names = []
+        for r in rules:
+            for dl, c in r["deadlines"]:
+                names.append(f"deadline_{len(names)}")
+                source += "\n\n" + hoist(f"def {names[-1]}(F, P, T):\n    return {c.code}\n", compiler)
+        module = build_module(source, {**ns, **compiler.constants}, f"<policy {qname}>")
+        k = 0
+        built = []
+        for r in rules:
+            deadlines = []
+            for dl, c in r["deadlines"]:
+                deadlines.append(Deadline(dl["title"], dl.get("en"), dl["date"], module[names[k]]))
+                k += 1
+            r["deadlines"] = tuple(deadlines)
+            built.append(Rule(**r))
         return Question(
-            qname, qbody["title"], qbody.get("en"), tuple(rules),
+            qname, qbody["title"], qbody.get("en"), tuple(built),
             tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
-            decide, certify, source,
+            module["decide"], module.get("certify"), source,
         )
-
-
-def _deadline_source(c: Compiled, compiler: Compiler):
-    from .conditions.compile import RUNTIME
-
-    return f"def deadline(F, P, T):\n    return {c.code}\n", {**RUNTIME, **compiler.constants}
 
 
 def _inside(lines, text: str, cl: int, cc: int):

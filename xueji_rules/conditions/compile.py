@@ -9,6 +9,7 @@ so a missing fact makes an answer unknown instead of wrong.
 from __future__ import annotations
 
 import calendar
+import re
 import datetime as _dt
 from fractions import Fraction
 
@@ -133,6 +134,9 @@ FUNCTIONS = {
 }
 
 
+_SIMPLE_READ = re.compile(r"F\.get\('[A-Za-z0-9_.]+'\)|__d_[A-Za-z0-9_]+__")
+
+
 class Scope:
     """What bare names mean where a condition is compiled: parameters, definitions, extras."""
 
@@ -146,6 +150,8 @@ class Compiler:
     """Compiles condition trees against the vocabulary; collects constants for the generated module."""
 
     def __init__(self):
+        #: code of each definition by name, in the order compiled (dependencies first)
+        self.definition_code: dict[str, str] = {}
         self.constants: dict[str, object] = {}
         self._const_ids: dict = {}
         self._tmp = 0
@@ -293,7 +299,11 @@ class Compiler:
         """Wrap ``body(names)`` so that any unknown operand gives None."""
         names, checks = [], []
         for p in parts:
-            if p.nullable:
+            if p.nullable and _SIMPLE_READ.fullmatch(p.code):
+                # a fact or definition read: kernel.hoist makes it a local, so no temporary is needed
+                names.append(p.code)
+                checks.append(f"{p.code} is None")
+            elif p.nullable:
                 t = self.tmp()
                 names.append(t)
                 checks.append(f"({t} := {p.code}) is None")

@@ -128,47 +128,38 @@ def read_number(text: str) -> Fraction:
 
 
 class _ToTree(lark.Transformer):
-    def _pos(self, meta_or_tok):
-        return meta_or_tok.line, meta_or_tok.column
+    """Builds our nodes while the LALR parser runs; positions come from the first token."""
 
-    @lark.v_args(meta=True)
-    def or_(self, meta, items):
-        return Logic(meta.line, meta.column, "or", tuple(items))
+    def or_(self, items):
+        return Logic(items[0].line, items[0].column, "or", tuple(items))
 
-    @lark.v_args(meta=True)
-    def and_(self, meta, items):
-        return Logic(meta.line, meta.column, "and", tuple(items))
+    def and_(self, items):
+        return Logic(items[0].line, items[0].column, "and", tuple(items))
 
-    @lark.v_args(meta=True)
-    def not_(self, meta, items):
-        return Not(meta.line, meta.column, items[0])
+    def not_(self, items):
+        word, operand = items
+        return Not(word.line, word.column, operand)
 
-    @lark.v_args(meta=True)
-    def compare(self, meta, items):
+    def compare(self, items):
         left, word, right = items
-        return Compare(meta.line, meta.column, str(word), left, right)
+        return Compare(left.line, left.column, str(word), left, right)
 
-    @lark.v_args(meta=True)
-    def compare_post(self, meta, items):
+    def compare_post(self, items):
         left, right, word = items
-        return Compare(meta.line, meta.column, str(word), left, right)
+        return Compare(left.line, left.column, str(word), left, right)
 
-    @lark.v_args(meta=True)
-    def member(self, meta, items):
-        return Member(meta.line, meta.column, items[0], items[1], False)
+    def member(self, items):
+        return Member(items[0].line, items[0].column, items[0], items[1], False)
 
-    @lark.v_args(meta=True)
-    def not_member(self, meta, items):
-        return Member(meta.line, meta.column, items[0], items[1], True)
+    def not_member(self, items):
+        return Member(items[0].line, items[0].column, items[0], items[1], True)
 
-    @lark.v_args(meta=True)
-    def contains(self, meta, items):
-        return Contains(meta.line, meta.column, items[0], items[1])
+    def contains(self, items):
+        return Contains(items[0].line, items[0].column, items[0], items[1])
 
-    @lark.v_args(meta=True)
-    def arith(self, meta, items):
+    def arith(self, items):
         op = {"×": "*", "÷": "/"}.get(str(items[1]), str(items[1]))
-        return Arith(meta.line, meta.column, op, items[0], items[2])
+        return Arith(items[0].line, items[0].column, op, items[0], items[2])
 
     def number(self, items):
         tok = items[0]
@@ -183,17 +174,14 @@ class _ToTree(lark.Transformer):
         tok = items[0]
         return Str(tok.line, tok.column, str(tok)[1:-1])
 
-    @lark.v_args(meta=True)
-    def true(self, meta, items):
-        return Bool(meta.line, meta.column, True)
+    def true(self, items):
+        return Bool(items[0].line, items[0].column, True)
 
-    @lark.v_args(meta=True)
-    def false(self, meta, items):
-        return Bool(meta.line, meta.column, False)
+    def false(self, items):
+        return Bool(items[0].line, items[0].column, False)
 
-    @lark.v_args(meta=True)
-    def today(self, meta, items):
-        return Today(meta.line, meta.column)
+    def today(self, items):
+        return Today(items[0].line, items[0].column)
 
     def name(self, items):
         tok = items[0]
@@ -203,17 +191,16 @@ class _ToTree(lark.Transformer):
         tok = items[0]
         return Call(tok.line, tok.column, str(tok), tuple(a for a in items[1:] if a is not None))
 
-    @lark.v_args(meta=True)
-    def list_(self, meta, items):
-        line = getattr(meta, "line", 1)
-        col = getattr(meta, "column", 1)
-        return ListOf(line, col, tuple(i for i in items if i is not None))
+    def list_(self, items):
+        bracket = items[0]
+        return ListOf(bracket.line, bracket.column, tuple(i for i in items[1:] if i is not None))
 
 
 @functools.cache
 def _parser() -> lark.Lark:
     grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # The transformer runs inside the LALR parser, so no parse tree is built at all.
+    return lark.Lark(grammar, parser="lalr", maybe_placeholders=True, transformer=_ToTree())
 
 
 _TOKEN_NAMES = {
@@ -231,8 +218,9 @@ _TOKEN_NAMES = {
     "OR": "或/or",
     "_OR": "或/or",
     "_OR_CN": "或/or",
-    "_NOT": "非/not",
-    "_NOT_CN": "非/not",
+    "NOT": "非/not",
+    "NOT_CN": "非/not",
+    "TODAY_CN": "today/今天",
     "_IN": "属于/in",
     "_IN_CN": "属于/in",
     "_NOT_IN": "不属于/not in",
@@ -266,7 +254,7 @@ def _token_name(name: str) -> str:
 def parse(text: str) -> Node | Diagnostic:
     """Parse condition text; return its tree, or a Diagnostic whose line/column are inside ``text``."""
     try:
-        tree = _parser().parse(text)
+        return _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
         names = sorted({_token_name(e) for e in expected})
@@ -288,4 +276,3 @@ def parse(text: str) -> Node | Diagnostic:
             column=column,
             hint=hint,
         )
-    return _ToTree().transform(tree)
