@@ -37,7 +37,7 @@ def _date(on) -> _dt.date:
         raise DateError(f"bad date: {exc}") from None
 
 
-def _run(q: Question, F, params, day):
+def _run(q: Question, era: int, F, params, day):
     """Run the question's kernel; arithmetic the facts make impossible is a facts error.
 
     A total of 0 class hours divided by, or a date moved past year 9999 or by half
@@ -45,7 +45,7 @@ def _run(q: Question, F, params, day):
     ZeroDivisionError or OverflowError.
     """
     try:
-        return q.decide(F, params, day)
+        return q.by_era[era]["decide"](F, params, day)
     except (ArithmeticError, ValueError) as exc:
         raise FactsError("the facts cannot be computed with", (Diagnostic(
             "facts_value", f"a rule of {q.id} cannot compute with these facts: {exc}", path=q.id,
@@ -58,7 +58,8 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tup
     day = _date(on)
     policy.in_force(day)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
-    outcome, failed, _ = _run(q, fv.values, policy.parameters_on(day), day)
+    era = policy.era(day)
+    outcome, failed, _ = _run(q, era, fv.values, policy.parameters_on(day), day)
     return outcome, failed
 
 
@@ -75,16 +76,16 @@ def decider(policy: Policy, question: str | Question, on=None):
     day = _date(on)
     policy.in_force(day)
     params = policy.parameters_on(day)
-    kernel = q.decide
+    era = policy.era(day)
+    kernel = q.by_era[era]["outcome"]
 
     def run(facts) -> tuple[str, tuple]:
-        values = facts.values if type(facts) is FactValues else read_facts(facts).values
         try:
-            outcome, failed, _ = kernel(values, params, day)
+            return kernel(facts.values if type(facts) is FactValues else read_facts(facts).values, params, day)
         except (ArithmeticError, ValueError):
-            _run(q, values, params, day)  # raises the FactsError that explains it
+            values = facts.values if type(facts) is FactValues else read_facts(facts).values
+            _run(q, era, values, params, day)  # raises the FactsError that explains it
             raise
-        return outcome, failed
 
     run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}: facts -> (outcome, failed rule ids)"
     return run
@@ -111,14 +112,17 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     F = fv.values
     params = policy.parameters_on(day)
-    outcome, failed, statuses = _run(q, F, params, day)
+    era = policy.era(day)
+    functions = q.by_era[era]
+    outcome, failed, statuses = _run(q, era, F, params, day)
 
     certificate = None
-    if q.certify is not None:
+    certify = functions.get("certify")
+    if certify is not None:
         granted = True if outcome in ("allowed", "allowed_with_approval", "required") else (
             None if outcome == "undetermined" else False)
         try:
-            certificate = q.certify(F, params, day, granted)
+            certificate = certify(F, params, day, granted)
         except (ArithmeticError, ValueError):
             certificate = None
 
@@ -152,7 +156,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
                 steps.extend([StepItem(s.by, s.do, rule.id) for s in rule.steps])
             for dl in rule.deadlines:
                 try:
-                    date = dl.compute(F, params, day)
+                    date = functions[dl.function](F, params, day)
                 except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
                     date = None
                 if date is not None:

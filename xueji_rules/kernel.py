@@ -24,7 +24,7 @@ class RulePlan:
     approver: bool
 
 
-def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str) -> None:
+def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str, indent: int) -> None:
     """Append lines computing ``s<index>`` (0 n/a, 1 held, 2 failed, 3 unknown) and the flags it sets.
 
     A constraint (不得, 原则上不) holds when it does not apply or its requirement
@@ -57,69 +57,166 @@ def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str) -> None
         return [indent + a for a in acts]
 
     req = plan.require.code if plan.require else "True"
+    pad = " " * indent
     if plan.when is None:
-        out.append(f"    _r = {req}")
-        out.append("    if _r is True:")
-        out.extend(outcome(1, "        "))
-        out.append("    elif _r is False:")
-        out.extend(outcome(2, "        "))
-        out.append("    else:")
-        out.extend(outcome(3, "        "))
+        out.append(f"{pad}_r = {req}")
+        out.append(f"{pad}if _r is True:")
+        out.extend(outcome(1, pad + "    "))
+        out.append(f"{pad}elif _r is False:")
+        out.extend(outcome(2, pad + "    "))
+        out.append(f"{pad}else:")
+        out.extend(outcome(3, pad + "    "))
         return
-    out.append(f"    _w = {plan.when.code}")
-    out.append("    if _w is False:")
-    out.append(f"        {var} = 0")
-    out.append("    else:")
-    out.append(f"        _r = {req}")
+    # inside its group's block: _w is True or None here
+    out.append(f"{pad}_r = {req}")
     if ground:
-        out.append("        if _r is False:")
-        out.extend(outcome(2, "            "))
-        out.append("        elif _r is True and _w is True:")
-        out.extend(outcome(1, "            "))
+        out.append(f"{pad}if _r is False:")
+        out.extend(outcome(2, pad + "    "))
+        out.append(f"{pad}elif _r is True and _w is True:")
+        out.extend(outcome(1, pad + "    "))
     elif plan.strength == "须经批准":
-        out.append("        if _w is True and _r is True:")
-        out.extend(outcome(1, "            "))
-        out.append("        elif _w is True and _r is False:")
-        out.extend(outcome(2, "            "))
+        out.append(f"{pad}if _w is True and _r is True:")
+        out.extend(outcome(1, pad + "    "))
+        out.append(f"{pad}elif _w is True and _r is False:")
+        out.extend(outcome(2, pad + "    "))
     else:
-        out.append("        if _r is True:")
-        out.extend(outcome(1, "            "))
-        out.append("        elif _r is False and _w is True:")
-        out.extend(outcome(2, "            "))
-    out.append("        else:")
-    out.extend(outcome(3, "            "))
+        out.append(f"{pad}if _r is True:")
+        out.extend(outcome(1, pad + "    "))
+        out.append(f"{pad}elif _r is False and _w is True:")
+        out.extend(outcome(2, pad + "    "))
+    out.append(f"{pad}else:")
+    out.extend(outcome(3, pad + "    "))
 
 
 def generate(question_id: str, plans: list[RulePlan], compiler: Compiler) -> tuple[str, dict]:
-    """Source of ``decide(F, P, T) -> (outcome, failed ids, statuses)`` and its namespace."""
+    """Source of ``decide(F, P, T) -> (outcome, failed ids, statuses)`` and its namespace.
+
+    Consecutive rules with the same ``when`` share one test of it, and what only
+    their requirements read is read inside that test's branch, as a hand-written
+    function would: a senior student's facts never pay for the compulsory rules.
+    """
     lines = ["def decide(F, P, T):"]
     if not plans:
         lines.append("    return 'not_regulated', (), ()")
+        lines.append("\n\ndef outcome(F, P, T):\n    return 'not_regulated', ()")
         return "\n".join(lines), {**RUNTIME, **compiler.constants}
-    lines.append("    _fl = []")
-    lines.append("    _any = _gh = _gu = _req = _app = _den = _pri = _unk = False")
+    defs = compiler.definition_code
+    groups: list[tuple[str | None, list[int]]] = []
     for i, plan in enumerate(plans):
-        _rule_code(plan, i, lines, compiler.const(plan.id))
+        key = _expand_unsafe(plan.when.code, defs) if plan.when else None
+        if groups and key is not None and groups[-1][0] == key:
+            groups[-1][1].append(i)
+        else:
+            groups.append((key, [i]))
+    requires = {i: _expand_unsafe(p.require.code, defs) if p.require else "True" for i, p in enumerate(plans)}
+    plans = [attrs.evolve(p, require=attrs.evolve(p.require, code=requires[i]) if p.require else None) for i, p in enumerate(plans)]
+
+    # what the group tests read is read first; what one block alone reads, inside it
+    header_needs = _needs(" ".join(k for k, _ in groups if k), defs)
+    block_needs = [_needs(" ".join(requires[i] for i in idx), defs) for _, idx in groups]
+    counts: dict = {}
+    for need in block_needs:
+        for item in need:
+            counts[item] = counts.get(item, 0) + 1
+    shared = list(header_needs) + [x for x in _ordered(counts, defs) if counts[x] > 1 and x not in header_needs]
+    body: list[str] = []
+    body.extend(_reads(shared, defs, 4))
+    body.append("    _fl = []")
+    body.append("    _any = _gh = _gu = _req = _app = _den = _pri = _unk = False")
+    for (key, idx), need in zip(groups, block_needs):
+        local = [x for x in need if x not in shared]
+        if key is None:
+            body.extend(_reads(local, defs, 4))
+            for i in idx:
+                _rule_code(plans[i], i, body, compiler.const(plans[i].id), 4)
+            continue
+        body.append(f"    _w = {key}")
+        body.append("    if _w is False:")
+        body.append("        " + " = ".join(f"s{i}" for i in idx) + " = 0")
+        body.append("    else:")
+        body.extend(_reads(local, defs, 8))
+        for i in idx:
+            _rule_code(plans[i], i, body, compiler.const(plans[i].id), 8)
     has_grounds = any(p.strength in ("可以", "应当") for p in plans)
-    lines.append("    if _den:")
-    lines.append("        o = 'denied'")
-    lines.append("    elif not _any:")
-    lines.append("        o = 'not_regulated'")
+    body.append("    if _den:")
+    body.append("        o = 'denied'")
+    body.append("    elif not _any:")
+    body.append("        o = 'not_regulated'")
     if has_grounds:
-        lines.append("    elif not _gh:")
-        lines.append("        o = 'undetermined' if _gu else 'denied'")
-    lines.append("    elif _unk:")
-    lines.append("        o = 'undetermined'")
-    lines.append("    elif _pri:")
-    lines.append("        o = 'denied_unless_exception'")
-    lines.append("    elif _req:")
-    lines.append("        o = 'required'")
-    lines.append("    elif _app:")
-    lines.append("        o = 'allowed_with_approval'")
-    lines.append("    else:")
-    lines.append("        o = 'allowed'")
-    lines.append(f"    return o, tuple(_fl), ({', '.join(f's{i}' for i in range(len(plans)))},)")
-    return "\n".join(lines), {**RUNTIME, **compiler.constants}
+        body.append("    elif not _gh:")
+        body.append("        o = 'undetermined' if _gu else 'denied'")
+    body.append("    elif _unk:")
+    body.append("        o = 'undetermined'")
+    body.append("    elif _pri:")
+    body.append("        o = 'denied_unless_exception'")
+    body.append("    elif _req:")
+    body.append("        o = 'required'")
+    body.append("    elif _app:")
+    body.append("        o = 'allowed_with_approval'")
+    body.append("    else:")
+    body.append("        o = 'allowed'")
+    body.append(f"    return o, tuple(_fl), ({', '.join(f's{i}' for i in range(len(plans)))},)")
+    full = "\n".join(body)
+    # the fast path's twin: the same body, returning only (outcome, failed ids)
+    fast = full.rsplit("\n", 1)[0] + "\n    return o, tuple(_fl)"
+    text = full + "\n\n\ndef outcome(F, P, T):\n" + fast
+    text = _FACT.sub(lambda m: _local(m.group(1)), text).replace("F.get(\"", "F.get('").replace("\")  # read", "')")
+    return "\n".join(lines) + "\n" + text, {**RUNTIME, **compiler.constants}
+
+
+def _needs(code: str, defs: dict) -> list[str]:
+    """Facts (``f:path``) and definitions (``d:name``) that ``code`` reads, dependencies first."""
+    out: list[str] = []
+
+    def visit(text: str) -> None:
+        for m in re.finditer(r"F\.get\('([A-Za-z0-9_.]+)'\)|__d_([A-Za-z0-9_]+)__", text):
+            if m.group(1):
+                item = "f:" + m.group(1)
+                if item not in out:
+                    out.append(item)
+            else:
+                item = "d:" + m.group(2)
+                if item not in out:
+                    visit(_expand_unsafe(defs[m.group(2)], defs))
+                    out.append(item)
+
+    visit(code)
+    return out
+
+
+def _ordered(counts: dict, defs: dict) -> list[str]:
+    """Items in an order where every definition follows what it reads."""
+    out: list[str] = []
+    for item in counts:
+        for dep in _needs(f"__d_{item[2:]}__" if item.startswith("d:") else f"F.get('{item[2:]}')", defs):
+            if dep not in out:
+                out.append(dep)
+    return out
+
+
+def _reads(items: list[str], defs: dict, indent: int) -> list[str]:
+    """Lines reading facts into locals and computing definitions, in the given order.
+
+    Fact reads are written ``F.get("…")  # read`` so that the later rewrite of
+    ``F.get('…')`` into locals leaves them alone; it then restores the quotes.
+    """
+    pad = " " * indent
+    lines = []
+    for item in items:
+        if item.startswith("f:"):
+            lines.append(f'{pad}{_local(item[2:])} = F.get("{item[2:]}")  # read')
+        else:
+            lines.append(f"{pad}__d_{item[2:]}__ = {_expand_unsafe(defs[item[2:]], defs)}")
+    return lines
+
+
+def _expand_unsafe(code: str, defs: dict) -> str:
+    """Write inline the definitions that divide or move dates (they may fail on odd facts)."""
+    while True:
+        new = _DEF.sub(lambda m: defs[m.group(1)] if _unsafe(defs[m.group(1)]) else m.group(0), code)
+        if new == code:
+            return code
+        code = new
 
 
 def generate_certify(items: list[tuple[str, Compiled]], compiler: Compiler) -> tuple[str, dict]:
@@ -185,6 +282,22 @@ def _local(path: str) -> str:
 
 def _unsafe(code: str) -> bool:
     return "Fraction(" in code or "_add_duration" in code or "_sub_duration" in code or "_date_in" in code
+
+
+_PARAM = re.compile(r"P\['([A-Za-z0-9_]+)'\]")
+
+
+def params_as_globals(source: str) -> str:
+    """``P['name']`` → ``_p_name``: each era's functions see that era's values as globals."""
+    return _PARAM.sub(lambda m: f"_p_{m.group(1)}", source)
+
+
+def instantiate(code, namespace: dict, params: dict) -> dict:
+    """Run a compiled question module with one era's parameter values; return its functions."""
+    ns = dict(namespace)
+    ns.update({f"_p_{k}": v for k, v in params.items()})
+    exec(code, ns)  # noqa: S102 - code compiled from source generated from the checked tree
+    return ns
 
 
 def build_module(source: str, namespace: dict, filename: str) -> dict:

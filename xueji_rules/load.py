@@ -17,6 +17,7 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import jsonschema
 
 from . import _yaml
@@ -25,7 +26,7 @@ from .conditions.compile import Compiled, CompileError, Compiler, Scope, Type, B
 from .decision import RuleInfo
 from .facts.vocabulary import FACTS
 from .errors import Diagnostic, PolicyError, UnknownRegionError, did_you_mean
-from .kernel import RulePlan, build_module, generate, generate_certify, hoist
+from .kernel import RulePlan, generate, generate_certify, hoist, instantiate, params_as_globals
 from .policy import (
     Article,
     Certificate,
@@ -201,6 +202,7 @@ class _Loader:
         self.docs: list[_yaml.Document] = []
         # section -> name -> (value, doc, path)
         self.entries: dict[str, dict] = {}
+        self.modules: dict[str, tuple] = {}  # question -> (code object, namespace)
         self.unchecked: set = set()
 
     def diag(self, doc, code, message, path=(), hint=None):
@@ -460,6 +462,10 @@ class _Loader:
                         current = v
                 values[name] = current
             era_values.append(_ReadOnly(values))
+        questions = {
+            name: attrs.evolve(q, by_era=tuple(instantiate(*self.modules[name], values) for values in era_values))
+            for name, q in questions.items()
+        }
         return Policy(
             id=str(meta["id"]),
             jurisdiction_code=str(meta["jurisdiction"]["code"]),
@@ -543,7 +549,6 @@ class _Loader:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
         source, ns = generate(qname, plans, compiler)
-        source = hoist(source, compiler)
         if certs:
             csource, _ = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
             source += "\n\n" + hoist(csource, compiler)
@@ -552,21 +557,24 @@ class _Loader:
             for dl, c in r["deadlines"]:
                 names.append(f"deadline_{len(names)}")
                 source += "\n\n" + hoist(f"def {names[-1]}(F, P, T):\n    return {c.code}\n", compiler)
-        module = build_module(source, {**ns, **compiler.constants}, f"<policy {qname}>")
+        source = params_as_globals(source)
+        code = compile(source, f"<policy {qname}>", "exec")
         k = 0
         built = []
         for r in rules:
             deadlines = []
             for dl, c in r["deadlines"]:
-                deadlines.append(Deadline(dl["title"], dl.get("en"), dl["date"], module[names[k]]))
+                deadlines.append(Deadline(dl["title"], dl.get("en"), dl["date"], names[k]))
                 k += 1
             r["deadlines"] = tuple(deadlines)
             built.append(Rule(**r))
-        return Question(
+        question = Question(
             qname, qbody["title"], qbody.get("en"), tuple(built),
             tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
-            module["decide"], module.get("certify"), source,
+            source=source,
         )
+        self.modules[qname] = (code, {**ns, **compiler.constants})
+        return question
 
 
 def _inside(lines, text: str, cl: int, cc: int):

@@ -88,7 +88,7 @@ class Deadline:
     title: str
     en: str | None
     expression: str
-    compute: Callable = attrs.field(eq=False, repr=False)
+    function: str  # name of its generated function in the question's module
 
 
 @attrs.frozen
@@ -129,15 +129,20 @@ class Certificate:
 
 @attrs.frozen
 class Question:
-    """A question and its compiled kernel: ``decide(F, P, T) -> (outcome, failed_ids, statuses)``."""
+    """A question, its rules, and its generated functions for each parameter era.
+
+    ``by_era[i]`` holds ``decide(F, P, T) -> (outcome, failed ids, statuses)``,
+    ``outcome(F, P, T) -> (outcome, failed ids)``, ``certify`` when the question
+    chooses certificates, and one function per deadline, with era ``i``'s
+    parameter values compiled in as constants.
+    """
 
     id: str
     title: str
     en: str | None
     rules: tuple
     certificates: tuple
-    decide: Callable = attrs.field(eq=False, repr=False)
-    certify: Callable | None = attrs.field(eq=False, repr=False, default=None)
+    by_era: tuple = attrs.field(eq=False, repr=False, default=())
     source: str = attrs.field(eq=False, repr=False, default="")
     #: explanation parts that depend only on the era's parameters (see evaluate._static)
     explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict)
@@ -204,6 +209,13 @@ class Policy:
                 f"no regulation in force for {self.id} on {on.isoformat()}: "
                 f"《{self.title}》 takes effect {self.effective_from.isoformat()}{until}"
             )
+
+    def era(self, on: _dt.date) -> int:
+        """Index of the span of dates, on ``on``, in which no parameter changes value."""
+        i = bisect.bisect_right(self._eras, on) - 1
+        if i < 0:
+            raise DateError(f"no parameter values in force for {self.id} on {on.isoformat()}")
+        return i
 
     def parameters_on(self, on: _dt.date) -> dict:
         """Every parameter's value on ``on``: a shared read-only dict, resolved once per era."""
