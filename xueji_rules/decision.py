@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -54,13 +54,14 @@ class RuleInfo:
     exception_by: str | None = None
 
 
-@attrs.frozen
-class RuleResult:
+class RuleResult(NamedTuple):
     """How one rule came out: its status and the fact and parameter values it read.
 
     ``facts`` is a tuple of (path, value) pairs, ``parameters`` of (name, value)
     pairs; values are JSON-ready (dates as ISO text, lists as tuples), None when
     a fact was not given. The rule's citation and message are in ``info``.
+    A NamedTuple rather than an attrs class: one is built for every rule of every
+    decision, and a tuple is built in half the time.
     """
 
     id: str

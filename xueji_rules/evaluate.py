@@ -130,11 +130,12 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
     results = []
     missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
     steps, deadlines = [], []
+    # each fact the question reads, made JSON-ready once
+    shown = {path: (v if type(v) in _SIMPLE else _value(v)) for path in static.fact_paths for v in (F.get(path),)}
     for rule, code, param_pairs in zip(q.rules, statuses, static.rule_params):
-        status = STATUS_NAMES[code]
         results.append(RuleResult(
-            rule.id, status, rule.info,
-            tuple([(path, _value(F.get(path))) for path in rule.facts]),
+            rule.id, STATUS_NAMES[code], rule.info,
+            tuple([(path, shown[path]) for path in rule.facts]),
             param_pairs,
         ))
         if code == 0:
@@ -188,9 +189,10 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
 class _Static:
     """What a question's explanation needs that depends only on the policy and the era's parameters."""
 
-    __slots__ = ("rule_params", "parameters", "readings", "policy_ref")
+    __slots__ = ("rule_params", "parameters", "readings", "policy_ref", "fact_paths")
 
     def __init__(self, policy: Policy, q: Question, params: dict):
+        self.fact_paths = q.facts
         self.rule_params = [tuple((n, _value(params[n])) for n in r.parameters) for r in q.rules]
         used: dict = {}
         for r in q.rules:
