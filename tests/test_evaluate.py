@@ -342,3 +342,19 @@ class TestDecisionJsonDocs:
         example = self.example()
         for key in list(example) + list(example["rules"][0]):
             assert f"| `{key}` |" in text, key
+
+
+class TestMissingFacts:
+    def test_facts_only_probed_by_given_are_not_asked_for(self):
+        """A fact a rule only guards with given() (an unstated extension) is not listed as missing."""
+        d = xr.may_suspend("jiangsu", {"student": {"stage": "junior"}}, on="2025-03-03")
+        assert d.outcome == "undetermined"
+        assert "request.suspension.is_extension" not in d.missing_facts
+        assert {"absence.class_hours_missed", "student.grade"} <= set(d.missing_facts)
+
+    def test_missing_facts_name_only_what_unknown_rules_need(self):
+        """A senior student's missing facts do not include those of compulsory-education rules."""
+        d = xr.may_suspend("jiangsu", {"student": {"stage": "senior", "grade": 11}}, on="2025-03-03")
+        assert "absence.year_total_class_hours" in d.missing_facts
+        assert "evidence.hospital_level" in d.missing_facts or d.outcome != "undetermined"
+        assert all(not r.id.startswith("compulsory") for r in d.rules if r.status == "unknown")

@@ -143,7 +143,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         for r in rule.readings:
             readings[r] = None
         if code == 3:
-            for path in rule.facts:
+            for path in rule.required_facts:
                 if path not in F:
                     missing[path] = None
         if code == 1 and rule.approver and (rule.strength == "须经批准" or rule.is_ground):

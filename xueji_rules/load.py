@@ -529,7 +529,9 @@ class _Loader:
                 exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
                 steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
                 deadlines=deadlines,
-                facts=tuple(p for p in FACTS if p in facts), parameters=tuple(sorted(params)),
+                facts=tuple(p for p in FACTS if p in facts or "?" + p in facts),
+                required_facts=tuple(p for p in FACTS if p in facts),
+                parameters=tuple(sorted(params)),
                 file=doc.file, line=line,
                 info=RuleInfo(
                     id=rid, title=rbody["title"], strength=strength, article=article.id,

@@ -110,6 +110,7 @@ class Rule:
     steps: tuple = ()
     deadlines: tuple = ()
     facts: tuple = ()  # fact paths the rule reads, in vocabulary order
+    required_facts: tuple = ()  # those whose absence leaves the rule unknown (not only probed by given())
     parameters: tuple = ()  # parameter names the rule reads
     file: str | None = None
     line: int | None = None

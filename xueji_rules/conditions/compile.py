@@ -59,7 +59,11 @@ def fact_type(kind: str, unit: str | None, choices: dict | None) -> Type:
 
 @attrs.frozen
 class Compiled:
-    """A compiled expression: its type, Python source, whether it can be unknown, and what it reads."""
+    """A compiled expression: its type, Python source, whether it can be unknown, and what it reads.
+
+    ``facts`` holds fact paths; a path written ``?path`` is only probed with
+    ``given()``, so its absence does not make the expression unknown.
+    """
 
     type: Type
     code: str
@@ -348,6 +352,15 @@ class Compiler:
             if c.type.kind not in ("bool", "any"):
                 raise CompileError("condition_type", f"'{node.op}' joins conditions, but this is a {c.type.describe()}", i)
         facts = frozenset().union(*(c.facts for c in items))
+        # `given(x) 且 … x …` and `非 given(x) 或 … x …`: when x is absent the guard decides,
+        # so x is only probed here, never needed
+        guarded = set()
+        for item in node.items:
+            target = item.item if (node.op == "or" and isinstance(item, P.Not)) else (item if node.op == "and" else None)
+            if isinstance(target, P.Call) and target.function == "given" and len(target.args) == 1 and isinstance(target.args[0], P.Name):
+                guarded.add(target.args[0].name)
+        if guarded:
+            facts = frozenset("?" + f if f in guarded else f for f in facts)
         params = frozenset().union(*(c.params for c in items))
         if not any(c.nullable for c in items):
             code = "(" + f" {node.op} ".join(c.code for c in items) + ")"
@@ -457,7 +470,9 @@ class Compiler:
 
         if fn == "given":
             need(1, ("number", "bool", "text", "date", "enum", "enum_list", "list"))
-            return Compiled(BOOL, f"({args[0].code} is not None)", False, facts, params)
+            # a fact only probed by given() is optional: its absence is an answer, not a gap
+            probed = frozenset(f if f.startswith("?") else "?" + f for f in facts)
+            return Compiled(BOOL, f"({args[0].code} is not None)", False, probed, params)
         if fn == "count":
             need(1, ("list", "enum_list"))
             code, nullable = self._null_guard(args, lambda n: f"len({n[0]})")
