@@ -23,7 +23,7 @@ from .errors import (
     UnknownRegionError,
     XuejiError,
 )
-from .evaluate import decide, decider, evaluate
+from .evaluate import decide as _decide, decider as _decider, evaluate
 from .facts.input import FactValues, read_facts
 from .facts.vocabulary import Facts
 from .load import Registry, check_policy, load_policy, regions
@@ -52,6 +52,20 @@ def ask(region: str | Policy, question: str, facts: Any, on=None) -> Decision:
     Raises UnknownRegionError, UnknownQuestionError, FactsError or DateError.
     """
     return evaluate(_policy(region), question, facts, on)
+
+
+def decide(region: str | Policy, question: str, facts: Any, on=None) -> tuple[str, tuple]:
+    """(outcome, failed rule ids) only, without building the explanation."""
+    return _decide(_policy(region), question, facts, on)
+
+
+def decider(region: str | Policy, question: str, on=None):
+    """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
+
+    The policy, question and date are resolved once, ahead of evaluation: the
+    fastest way to check many students on the same day.
+    """
+    return _decider(_policy(region), question, on)
 
 
 def _question(name: str, doc: str):

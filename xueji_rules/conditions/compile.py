@@ -117,6 +117,8 @@ def _date_in(year, month_day):
 
 
 def _count_in(items, among):
+    if type(items) is frozenset and type(among) is frozenset:
+        return len(items & among)
     return sum(1 for x in items if x in among)
 
 

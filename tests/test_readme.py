@@ -1,0 +1,36 @@
+"""The README's tour runs, and says what the library really answers."""
+
+import ast
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+pytestmark = pytest.mark.skipif(not README.is_file(), reason="README.md is in a checkout only")
+
+
+def _python_block() -> str:
+    return re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+
+
+def test_readme_tour_runs_and_its_comments_are_true(capsys):
+    """Each statement of the README's Python tour runs, and each `expression  # value` gives that value."""
+    source = _python_block()
+    lines = source.splitlines()
+    namespace: dict = {}
+    checked = 0
+    for stmt in ast.parse(source).body:
+        code = ast.get_source_segment(source, stmt)
+        if isinstance(stmt, ast.Expr):
+            value = eval(compile(ast.Expression(stmt.value), "<README>", "eval"), namespace)  # noqa: S307
+            comment = lines[stmt.end_lineno - 1].partition("  # ")[2].strip()
+            shown = re.split(r"[:–]\s", comment, maxsplit=1)[0].strip()
+            if shown and (shown[0] in "'(" or shown.startswith("datetime.")):
+                expected = eval(shown, {"datetime": datetime})  # noqa: S307 - a value written in the README
+                assert value == expected, code
+                checked += 1
+        else:
+            exec(compile(ast.Module([stmt], []), "<README>", "exec"), namespace)  # noqa: S102
+    assert checked >= 7
