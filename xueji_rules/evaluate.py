@@ -127,41 +127,40 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             certificate = None
 
     static = _static(policy, q, params)
-    results = []
     missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
     steps, deadlines = [], []
     # each fact the question reads, made JSON-ready once
     shown = {path: (v if type(v) in _SIMPLE else _value(v)) for path in static.fact_paths for v in (F.get(path),)}
-    for rule, code, param_pairs in zip(q.rules, statuses, static.rule_params):
-        results.append(RuleResult(
-            rule.id, STATUS_NAMES[code], rule.info,
-            tuple([(path, shown[path]) for path in rule.facts]),
-            param_pairs,
-        ))
+    results = [
+        RuleResult(rule.id, STATUS_NAMES[code], rule.info, tuple([(path, shown[path]) for path in rule.facts]), pairs)
+        for rule, code, pairs in zip(q.rules, statuses, static.rule_params)
+    ]
+    for code, rule, plan in zip(statuses, q.rules, static.explain):
         if code == 0:
             continue
-        for r in rule.readings:
+        rule_readings, approver, exception_by, docs, step_items = plan
+        for r in rule_readings:
             readings[r] = None
+        if code == 2:
+            if exception_by:
+                exceptions[exception_by] = None
+            continue
         if code == 3:
             for path in rule.required_facts:
                 if path not in F:
                     missing[path] = None
-        if code == 1 and rule.approver and (rule.strength == "须经批准" or rule.is_ground):
-            approvers[rule.approver] = None
-        if code == 2 and rule.exception_by and rule.strength == "原则上不":
-            exceptions[rule.exception_by] = None
-        if code != 2:
-            for doc in rule.documents:
-                documents[doc] = None
-            if rule.steps:
-                steps.extend([StepItem(s.by, s.do, rule.id) for s in rule.steps])
-            for dl in rule.deadlines:
-                try:
-                    date = functions[dl.function](F, params, day)
-                except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
-                    date = None
-                if date is not None:
-                    deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en))
+        elif approver:
+            approvers[approver] = None
+        for doc in docs:
+            documents[doc] = None
+        steps.extend(step_items)
+        for dl in rule.deadlines:
+            try:
+                date = functions[dl.function](F, params, day)
+            except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
+                date = None
+            if date is not None:
+                deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en))
     results = tuple(results)
     if outcome != "undetermined":
         missing = {}
@@ -189,10 +188,22 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
 class _Static:
     """What a question's explanation needs that depends only on the policy and the era's parameters."""
 
-    __slots__ = ("rule_params", "parameters", "readings", "policy_ref", "fact_paths")
+    __slots__ = ("rule_params", "parameters", "readings", "policy_ref", "fact_paths", "explain")
 
     def __init__(self, policy: Policy, q: Question, params: dict):
         self.fact_paths = q.facts
+        # per rule: readings, the approver it adds when held, who may grant the exception when
+        # it fails, documents and steps (held or unknown rules only)
+        self.explain = [
+            (
+                r.readings,
+                r.approver if r.approver and (r.strength == "须经批准" or r.is_ground) else None,
+                r.exception_by if r.strength == "原则上不" else None,
+                r.documents,
+                tuple(StepItem(st.by, st.do, r.id) for st in r.steps),
+            )
+            for r in q.rules
+        ]
         self.rule_params = [tuple((n, _value(params[n])) for n in r.parameters) for r in q.rules]
         used: dict = {}
         for r in q.rules:
