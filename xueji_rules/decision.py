@@ -95,6 +95,7 @@ class DeadlineItem:
     date: _dt.date | None
     rule: str
     en: str | None = None
+    problem: str | None = None  # why the date cannot be given (e.g. no working-day data for that year)
 
 
 @attrs.frozen
@@ -191,7 +192,8 @@ class Decision:
             "documents": list(self.documents),
             "steps": [{"by": s.by, "do": s.do, "rule": s.rule} for s in self.steps],
             "deadlines": [
-                {"title": d.title, "en": d.en, "date": d.date.isoformat() if d.date else None, "rule": d.rule}
+                {"title": d.title, "en": d.en, "date": d.date.isoformat() if d.date else None, "rule": d.rule,
+                 "problem": d.problem}
                 for d in self.deadlines
             ],
             "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
@@ -235,7 +237,8 @@ class Decision:
             documents=tuple(d["documents"]),
             steps=tuple(StepItem(s["by"], s["do"], s["rule"]) for s in d["steps"]),
             deadlines=tuple(
-                DeadlineItem(x["title"], _dt.date.fromisoformat(x["date"]) if x["date"] else None, x["rule"], x["en"])
+                DeadlineItem(x["title"], _dt.date.fromisoformat(x["date"]) if x["date"] else None, x["rule"], x["en"],
+                             x.get("problem"))
                 for x in d["deadlines"]
             ),
             readings=tuple(ReadingItem(r["id"], r["title"], r["text"]) for r in d["readings"]),

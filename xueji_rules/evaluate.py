@@ -46,6 +46,8 @@ def _run(q: Question, era: int, F, params, day):
     """
     try:
         return q.by_era[era]["decide"](F, params, day)
+    except DateError:
+        raise  # a date outside the school calendar or the working-day data: said as such
     except (ArithmeticError, ValueError) as exc:
         raise FactsError("the facts cannot be computed with", (Diagnostic(
             "facts_value", f"a rule of {q.id} cannot compute with these facts: {exc}", path=q.id,
@@ -155,12 +157,15 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             documents[doc] = None
         steps.extend(step_items)
         for dl in rule.deadlines:
+            problem = None
             try:
                 date = functions[dl.function](F, params, day)
+            except DateError as exc:  # e.g. a year with no working-day data yet
+                date, problem = None, str(exc)
             except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
                 date = None
-            if date is not None:
-                deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en))
+            if date is not None or problem is not None:
+                deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en, problem))
     results = tuple(results)
     if outcome != "undetermined":
         missing = {}

@@ -26,6 +26,7 @@ from .conditions.compile import Compiled, CompileError, Compiler, Scope, Type, B
 from .decision import RuleInfo
 from .facts.vocabulary import FACTS
 from .errors import Diagnostic, PolicyError, UnknownRegionError, did_you_mean
+from .school_calendar import check_and_build
 from .kernel import RulePlan, generate, generate_certify, hoist, instantiate, params_as_globals
 from .policy import (
     Article,
@@ -54,9 +55,15 @@ def policies_root() -> Path:
 
 
 def regions() -> list[str]:
-    """Names of the bundled policy folders."""
+    """Names of the bundled policies: folders with a policy.yaml, layers as ``shandong/jinxiang``."""
     root = policies_root()
-    return sorted(p.name for p in root.iterdir() if (p / "policy.yaml").is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.parent.relative_to(root).as_posix()
+        for p in root.glob("**/policy.yaml")
+        if "tests" not in p.relative_to(root).parts and "questions" not in p.relative_to(root).parts
+    )
 
 
 def resolve(region_or_path: str | os.PathLike) -> Path:
@@ -114,6 +121,10 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
         allowed = sorted(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
         word = extra[0] if extra else "?"
+        if any(ch in str(word) for ch in "()[]\"'"):
+            return ("unknown_key", f"'{word}' is not a key here",
+                    "inside { … } a comma separates keys, so a condition with a comma was cut in two: "
+                    "put the condition in quotes, e.g. date: \"next_weekday(today, 3)\"")
         hint = did_you_mean(word, allowed) or ""
         return "unknown_key", f"'{word}' is not a key here", (hint + " allowed keys: " + ", ".join(allowed)).strip()
     if v == "required":
@@ -195,6 +206,24 @@ def _param_value(raw) -> tuple[object, object, Type]:
     return f, f, Type("number")
 
 
+@attrs.define
+class _Layer:
+    """One policy folder in a chain of layers (a province, then a county over it)."""
+
+    index: int
+    folder: Path
+    meta: dict | None = None
+    meta_doc: object = None
+    calendar: tuple | None = None
+    repeals: list = attrs.Factory(list)
+    source_text: str | None = None
+    effective_from: _dt.date | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.meta["id"]) if self.meta else self.folder.name
+
+
 class _Loader:
     def __init__(self, folder: Path):
         self.folder = folder
@@ -204,21 +233,63 @@ class _Loader:
         self.entries: dict[str, dict] = {}
         self.modules: dict[str, tuple] = {}  # question -> (code object, namespace)
         self.unchecked: set = set()
+        self.layers: list[_Layer] = []  # the policies this one extends first, this one last
+        self.layer_of: dict[int, _Layer] = {}  # id(document) -> its layer
+        self.rule_bodies: dict[str, list] = {}  # question -> its rules after layering
+        self.calendar = None
 
     def diag(self, doc, code, message, path=(), hint=None):
         self.diags.append(doc.diagnostic(code, message, path, hint))
 
     # -- read and merge ---------------------------------------------------------
 
-    def read(self) -> bytes:
+    def read(self) -> str:
+        """Read the folder and, first, every policy it extends; merge their sections by layer."""
         digest = hashlib.sha256()
-        files = policy_files(self.folder)
-        if not (self.folder / "policy.yaml").is_file():
-            self.diags.append(Diagnostic("missing_file", "the folder has no policy.yaml", str(self.folder)))
+        self.layers = []
+        chain, seen = [self.folder], {self.folder.resolve()}
+        while True:
+            meta = self._peek_meta(chain[0])
+            parent = meta.get("extends") if isinstance(meta, dict) else None
+            if not parent:
+                break
+            try:
+                # a folder relative to the layer (`extends: ..`), else a bundled region's name
+                near = chain[0] / str(parent)
+                folder = near.resolve() if (near / "policy.yaml").is_file() else resolve(parent)
+            except UnknownRegionError as exc:
+                self.diags.append(Diagnostic("unknown_parent", f"{chain[0].name} extends '{parent}': {exc}",
+                                             str(chain[0] / "policy.yaml"), hint="name a bundled region, e.g. extends: shandong"))
+                break
+            if folder.resolve() in seen:
+                self.diags.append(Diagnostic("extends_cycle", f"policies extend each other in a circle: {parent}",
+                                             str(chain[0] / "policy.yaml")))
+                break
+            seen.add(folder.resolve())
+            chain.insert(0, folder)
+        for index, folder in enumerate(chain):
+            self._read_layer(folder, index, digest)
+        return digest.hexdigest()
+
+    @staticmethod
+    def _peek_meta(folder: Path) -> dict:
+        try:
+            doc, _ = _yaml.load_file(folder / "policy.yaml")
+        except OSError:
+            return {}
+        value = doc.value if doc is not None and isinstance(doc.value, dict) else {}
+        return value.get("policy") if isinstance(value.get("policy"), dict) else {}
+
+    def _read_layer(self, folder: Path, index: int, digest) -> None:
+        layer = _Layer(index=index, folder=folder)
+        self.layers.append(layer)
+        files = policy_files(folder)
+        if not (folder / "policy.yaml").is_file():
+            self.diags.append(Diagnostic("missing_file", "the folder has no policy.yaml", str(folder)))
         for f in files:
-            rel = f.relative_to(self.folder).as_posix()
+            rel = f.relative_to(folder).as_posix()
             data = f.read_bytes()
-            digest.update(rel.encode() + b"\0" + data + b"\0")
+            digest.update(f"{index}:{rel}".encode() + b"\0" + data + b"\0")
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -241,17 +312,27 @@ class _Loader:
                 self.unchecked.update(doc.value)
                 continue
             self.docs.append(doc)
+            self.layer_of[id(doc)] = layer
             for section, body in doc.value.items():
-                store = self.entries.setdefault(section, {})
                 if section == "policy":
-                    if "policy" in store:
-                        first = store["policy"][1]
-                        self.diag(doc, "duplicate_section", f"`policy:` is also in {first.file}", ("policy",))
-                    store["policy"] = (body, doc, ("policy",))
+                    if layer.meta is not None:
+                        self.diag(doc, "duplicate_section", f"`policy:` is also in {layer.meta_doc.file}", ("policy",))
+                    layer.meta, layer.meta_doc = body, doc
                     continue
+                if section == "calendar":
+                    if layer.calendar is not None:
+                        self.diag(doc, "duplicate_section", f"`calendar:` is also in {layer.calendar[1].file}", ("calendar",))
+                    layer.calendar = (body, doc)
+                    continue
+                if section == "repeals":
+                    layer.repeals.extend((r, doc, ("repeals", i)) for i, r in enumerate(body or []))
+                    continue
+                store = self.entries.setdefault(section, {})
                 for name, value in (body or {}).items():
-                    if name in store:
-                        _, other, opath = store[name]
+                    contributions = store.setdefault(name, [])
+                    same_layer = [c for c in contributions if self.layer_of[id(c[1])] is layer]
+                    if same_layer:
+                        _, other, opath = same_layer[0]
                         line, col = other.where(opath)
                         self.diag(
                             doc, "duplicate_id",
@@ -259,8 +340,7 @@ class _Loader:
                             (section, name), "rename one, or delete the repeat",
                         )
                         continue
-                    store[name] = (value, doc, (section, name))
-        return digest.hexdigest()
+                    contributions.append((value, doc, (section, name)))
 
     # -- helpers ------------------------------------------------------------------
 
@@ -296,50 +376,78 @@ class _Loader:
 
     # -- build ------------------------------------------------------------------------
 
+    def single(self, section: str) -> dict:
+        """Entries of a section that a layer may add to but not redefine: name -> (value, doc, path)."""
+        out = {}
+        for name, contributions in self.entries.get(section, {}).items():
+            value, doc, path = contributions[0]
+            for other, odoc, opath in contributions[1:]:
+                self.diag(odoc, "duplicate_id",
+                          f"{section}.{name} is already defined by {self.layer_of[id(doc)].id} ({doc.file})", opath,
+                          "give it another name: a layer adds to the policy it extends, it does not redefine its "
+                          + section)
+            out[name] = (value, doc, path)
+        return out
+
     def build(self) -> Policy | None:
         content_hash = self.read()
-        meta_entry = self.entries.get("policy", {}).get("policy")
-        if meta_entry is None:
-            if "policy" not in self.unchecked and not any(d.code in ("yaml_syntax", "yaml_too_big", "missing_file") for d in self.diags):
-                self.diags.append(Diagnostic("missing_section", "no file of the policy has a `policy:` section", str(self.folder / "policy.yaml")))
+        top = self.layers[-1] if self.layers else None
+        if top is None or top.meta is None or any(layer.meta is None for layer in self.layers):
+            missing = [layer for layer in self.layers if layer.meta is None] or [None]
+            for layer in missing:
+                folder = layer.folder if layer else self.folder
+                if "policy" not in self.unchecked and not any(d.code in ("yaml_syntax", "yaml_too_big", "missing_file") for d in self.diags):
+                    self.diags.append(Diagnostic("missing_section", "no file of the policy has a `policy:` section", str(folder / "policy.yaml")))
             return None
-        meta, meta_doc, _ = meta_entry
-        source_text = None
-        source_path = (self.folder / meta["regulation"]["source"]).resolve()
-        if not source_path.is_relative_to(self.folder.resolve()):
-            self.diag(meta_doc, "source_outside_policy", f"the source text {meta['regulation']['source']} is outside the policy folder",
-                      ("policy", "regulation", "source"), "keep the regulation's text inside the folder, e.g. source/regulation.txt")
-        elif source_path.is_file():
-            source_text = source_path.read_text(encoding="utf-8")
-            content_hash = hashlib.sha256((content_hash + hashlib.sha256(source_text.encode()).hexdigest()).encode()).hexdigest()
-        else:
-            self.diag(meta_doc, "missing_source", f"the source text {meta['regulation']['source']} is not in the folder",
-                      ("policy", "regulation", "source"), "copy the regulation's text there, so that quotations can be checked")
-        effective_from = _to_date(meta["regulation"]["effective_from"])
-        effective_until = _to_date(meta["regulation"].get("effective_until"))
+        meta, meta_doc = top.meta, top.meta_doc
+        for layer in self.layers:
+            source_path = (layer.folder / layer.meta["regulation"]["source"]).resolve()
+            spath = ("policy", "regulation", "source")
+            if not source_path.is_relative_to(layer.folder.resolve()):
+                self.diag(layer.meta_doc, "source_outside_policy",
+                          f"the source text {layer.meta['regulation']['source']} is outside the policy folder", spath,
+                          "keep the regulation's text inside the folder, e.g. source/regulation.txt")
+            elif source_path.is_file():
+                layer.source_text = source_path.read_text(encoding="utf-8")
+                content_hash = hashlib.sha256((content_hash + hashlib.sha256(layer.source_text.encode()).hexdigest()).encode()).hexdigest()
+            else:
+                self.diag(layer.meta_doc, "missing_source", f"the source text {layer.meta['regulation']['source']} is not in the folder",
+                          spath, "copy the regulation's text there, so that quotations can be checked")
+            layer.effective_from = _to_date(layer.meta["regulation"]["effective_from"])
+        base = self.layers[0]
+        effective_from = base.effective_from
+        effective_until = _to_date(base.meta["regulation"].get("effective_until"))
 
-        # articles
-        normalized_source = _norm(source_text) if source_text is not None else ""
+        # articles: each layer's are checked against its own text
         articles: dict[str, Article] = {}
-        for name, (body, doc, path) in self.entries.get("articles", {}).items():
+        article_layer: dict[str, _Layer] = {}
+        normalized = {id(layer): _norm(layer.source_text) if layer.source_text is not None else None for layer in self.layers}
+        for name, (body, doc, path) in self.single("articles").items():
+            layer = self.layer_of[id(doc)]
             text = body["text"]
-            if source_text is not None and _norm(text) not in normalized_source:
-                self.diag(doc, "article_not_in_source", f"the text of {name} is not found verbatim in {meta['regulation']['source']}",
+            if normalized[id(layer)] is not None and _norm(text) not in normalized[id(layer)]:
+                self.diag(doc, "article_not_in_source", f"the text of {name} is not found verbatim in {layer.meta['regulation']['source']}",
                           path + ("text",), "copy the article's words exactly from the source text")
-            articles[name] = Article(name, text, body.get("title"))
+            articles[name] = Article(name, text, body.get("title"), layer.id)
+            article_layer[name] = layer
 
         readings = {
             name: Reading(name, body["title"], body["text"], body.get("en"))
-            for name, (body, doc, path) in self.entries.get("readings", {}).items()
+            for name, (body, doc, path) in self.single("readings").items()
         }
 
         def cite(doc, path, body) -> tuple[Article | None, str]:
             art_id = body.get("article")
             article = articles.get(art_id)
+            layer = self.layer_of[id(doc)]
             if article is None:
                 self.diag(doc, "unknown_article", f"the article '{art_id}' is not in `articles:`", path + ("article",),
                           (did_you_mean(art_id, articles) or "") + " add it to articles.yaml with its text")
                 return None, ""
+            if article_layer[art_id] is not layer:
+                self.diag(doc, "foreign_article",
+                          f"{art_id} is an article of {article_layer[art_id].id}; a rule of {layer.id} cites its own text",
+                          path + ("article",), f"cite an article of {layer.meta['regulation']['title']}")
             quote = body.get("quote") or article.text
             if _norm(quote) not in _norm(article.text):
                 self.diag(doc, "quote_not_in_article", f"the quote is not found verbatim in {art_id}", path + ("quote",),
@@ -355,40 +463,74 @@ class _Loader:
                               did_you_mean(r, readings) or "declare it under `readings:`")
             return tuple(ids)
 
-        # parameters
+        # parameters: a layer may change one its parent defines, saying so with `overrides: true`
         parameters: dict[str, Parameter] = {}
         param_types: dict[str, Type] = {}
         runtime_values: dict[str, list] = {}
-        for name, (body, doc, path) in self.entries.get("parameters", {}).items():
-            cite(doc, path, body)
-            raw_values = body.get("values") or {effective_from.isoformat(): body.get("value")}
-            dated, runtime, types = [], [], set()
-            for k, v in raw_values.items():
-                d = _to_date(k)
-                display, rt, t = _param_value(v)
-                if t.kind == "number":
-                    t = Type("number", body.get("unit"))
-                elif t.kind == "list":
-                    t = Type("list", None, None, t.item, literals=frozenset(rt))
-                types.add((t.kind, t.unit))
-                dated.append((d, display))
-                runtime.append((d, rt))
-                param_types[name] = t
+        for name, contributions in self.entries.get("parameters", {}).items():
+            dated, runtime, types, origin = [], [], set(), []
+            for position, (body, doc, path) in enumerate(contributions):
+                layer = self.layer_of[id(doc)]
+                if position == 0 and body.get("overrides"):
+                    self.diag(doc, "nothing_to_override", f"{name} is not defined by a policy that {layer.id} extends", path + ("overrides",),
+                              "remove `overrides: true`, or check the parameter's name")
+                if position > 0 and not body.get("overrides"):
+                    first = self.layer_of[id(contributions[0][1])]
+                    self.diag(doc, "parameter_exists", f"{name} is already defined by {first.id}", path,
+                              "write `overrides: true` to change its value in this layer, or choose another name")
+                if position > 1:
+                    prev = self.layer_of[id(contributions[position - 1][1])]
+                    self.diag(doc, "parameter_set_twice", f"{name} is already changed by the layer {prev.id}", path,
+                              "only one layer may change a parameter; change it in one place")
+                cite(doc, path, body)
+                start = layer.effective_from or effective_from
+                raw_values = body.get("values") or {start.isoformat(): body.get("value")}
+                layer_dates = []
+                for k, v in raw_values.items():
+                    d = _to_date(k)
+                    display, rt, t = _param_value(v)
+                    if t.kind == "number":
+                        t = Type("number", body.get("unit"))
+                    elif t.kind == "list":
+                        t = Type("list", None, None, t.item, literals=frozenset(rt))
+                    types.add((t.kind, t.unit))
+                    layer_dates.append((d, display, rt))
+                    param_types[name] = t
+                if position > 0 and layer_dates:
+                    # the layer's values replace the parent's from the layer's first date on
+                    cut = min(d for d, _, _ in layer_dates)
+                    dated = [x for x in dated if x[0] < cut]
+                    runtime = [x for x in runtime if x[0] < cut]
+                dated += [(d, display) for d, display, _ in layer_dates]
+                runtime += [(d, rt) for d, _, rt in layer_dates]
+                origin.append(f"{layer.id}: {doc.file}")
             if len(types) > 1:
                 self.diag(doc, "parameter_type", f"the values of {name} are not all of one kind", path + ("values",))
             dated.sort(key=lambda x: x[0])
             runtime.sort(key=lambda x: x[0])
-            if dated and dated[0][0] > effective_from:
-                self.diag(doc, "parameter_gap", f"{name} has no value from {effective_from.isoformat()}, when the regulation takes effect",
-                          path + ("values",), f"add a value dated {effective_from.isoformat()}")
+            # a parameter must have a value from the day its (first) policy takes effect
+            since = self.layer_of[id(contributions[0][1])].effective_from or effective_from
+            if dated and dated[0][0] > since:
+                self.diag(doc, "parameter_gap", f"{name} has no value from {since.isoformat()}, when the regulation takes effect",
+                          path + ("values",), f"add a value dated {since.isoformat()}")
             parameters[name] = Parameter(name, body["title"], body.get("unit"), body["article"], body.get("quote"),
-                                         tuple(dated), body.get("en"), body.get("rounding"), reading_ids(doc, path, body))
+                                         tuple(dated), body.get("en"), body.get("rounding"), reading_ids(doc, path, body),
+                                         origin=tuple(origin))
             runtime_values[name] = runtime
+
+        # the calendar: the nearest layer's
+        self.calendar = None
+        for layer in reversed(self.layers):
+            if layer.calendar is not None:
+                body, doc = layer.calendar
+                self.calendar, problems = check_and_build(body, lambda p_, c_, m_, h_=None, d_=doc: d_.diagnostic(c_, m_, p_, h_))
+                self.diags.extend(problems)
+                break
 
         compiler = Compiler()
         # definitions, compiled on demand so that one may use another
         definitions: dict[str, Compiled] = {}
-        raw_defs = self.entries.get("definitions", {})
+        raw_defs = self.single("definitions")
         in_progress: set = set()
 
         class _Defs(dict):
@@ -414,7 +556,7 @@ class _Loader:
                 return dict.__contains__(inner, key) or (key in raw_defs and key not in in_progress)
 
         defs = _Defs()
-        scope = Scope(param_types, defs)
+        scope = Scope(param_types, defs, has_calendar=self.calendar is not None)
         for key in raw_defs:
             defs[key]
         for key, (body, doc, path) in raw_defs.items():
@@ -423,12 +565,17 @@ class _Loader:
 
         # questions
         questions: dict[str, Question] = {}
-        for qname, (qbody, doc, qpath) in self.entries.get("questions", {}).items():
-            questions[qname] = self.build_question(qname, qbody, doc, qpath, compiler, scope, cite, reading_ids)
+        repeals = self.collect_repeals(cite)
+        for qname, contributions in self.entries.get("questions", {}).items():
+            questions[qname] = self.build_question(qname, contributions, compiler, scope, cite, reading_ids, repeals)
+        for (qname, rid), (body, doc, path) in repeals.items():
+            if not any(r["id"] == rid for r in self.rule_bodies.get(qname, [])):
+                self.diag(doc, "nothing_to_repeal", f"{qname} has no rule '{rid}' to repeal", path + ("rule",),
+                          did_you_mean(rid, [r["id"] for r in self.rule_bodies.get(qname, [])]) or "name a rule of the extended policy")
 
         # student ids
         student_ids: dict[str, StudentIdLayout] = {}
-        for name, (body, doc, path) in self.entries.get("student_ids", {}).items():
+        for name, (body, doc, path) in self.single("student_ids").items():
             article, quote = cite(doc, path, body)
             fields, covered = [], []
             for i, f in enumerate(body["fields"]):
@@ -488,15 +635,58 @@ class _Loader:
             era_values=tuple(era_values),
         )
 
-    def build_question(self, qname, qbody, doc, qpath, compiler, scope, cite, reading_ids) -> Question | None:
+    def collect_repeals(self, cite) -> dict:
+        """(question, rule) -> (repeal body, doc, path) for every layer's `repeals:`."""
+        out: dict = {}
+        for layer in self.layers:
+            for body, doc, path in layer.repeals:
+                if layer.index == 0:
+                    self.diag(doc, "repeal_without_parent", "only a layer can repeal: this policy extends none", path,
+                              "add `extends: …` to policy.yaml, or delete the repeal")
+                    continue
+                key = (body["question"], body["rule"])
+                if key in out:
+                    self.diag(doc, "duplicate_id", f"{body['question']}.{body['rule']} is repealed twice", path)
+                    continue
+                cite(doc, path, body)
+                out[key] = (body, doc, path)
+        return out
+
+    def layered_rules(self, qname: str, contributions: list) -> list:
+        """The question's rules after layering: (body, doc, path, layer, until, note) in order."""
+        ordered: list = []
+        for qbody, doc, qpath in contributions:
+            layer = self.layer_of[id(doc)]
+            for i, rbody in enumerate(qbody["rules"]):
+                rpath = qpath + ("rules", i)
+                target = rbody.get("replaces")
+                if target is None:
+                    ordered.append([rbody, doc, rpath, layer, None, None])
+                    continue
+                at = next((k for k, item in enumerate(ordered) if item[0]["id"] == target and item[3] is not layer), None)
+                if at is None or layer.index == 0:
+                    known = [item[0]["id"] for item in ordered if item[3] is not layer]
+                    self.diag(doc, "nothing_to_replace", f"{qname} has no rule '{target}' in a policy that {layer.id} extends",
+                              rpath + ("replaces",), did_you_mean(target, known) or "name a rule of the extended policy")
+                    ordered.append([rbody, doc, rpath, layer, None, None])
+                    continue
+                # the parent's rule stays in force until the layer takes effect; the layer's follows it
+                ordered[at][4] = layer.effective_from
+                ordered[at][5] = f"自 {layer.effective_from.isoformat()} 起由 {layer.id} 的 {rbody['id']} 替代"
+                ordered.insert(at + 1, [rbody, doc, rpath, layer, None, None])
+        return ordered
+
+    def build_question(self, qname, contributions, compiler, scope, cite, reading_ids, repeals) -> Question | None:
+        qbody = contributions[0][0]
         rules, plans, seen = [], [], {}
-        for i, rbody in enumerate(qbody["rules"]):
-            rpath = qpath + ("rules", i)
+        layered = self.layered_rules(qname, contributions)
+        self.rule_bodies[qname] = [item[0] for item in layered]
+        for rbody, doc, rpath, layer, until, note in layered:
             rid = rbody["id"]
             if rid in seen:
-                self.diag(doc, "duplicate_id", f"rule id '{rid}' is used twice in {qname} (first as rules[{seen[rid]}])", rpath + ("id",),
+                self.diag(doc, "duplicate_id", f"rule id '{rid}' is used twice in {qname} (first at {seen[rid]})", rpath + ("id",),
                           "give each rule its own id")
-            seen[rid] = i
+            seen[rid] = _yaml.path_text(rpath)
             strength = rbody["strength"]
             if strength == "原则上不" and not rbody.get("exception_by"):
                 self.diag(doc, "missing_exception_by", f"rule {rid} says 原则上不 but not who may grant the exception", rpath,
@@ -505,7 +695,26 @@ class _Loader:
                 self.diag(doc, "missing_approver", f"rule {rid} says 须经批准 but not who approves", rpath,
                           "add `approver: …` naming the approving authority")
             article, quote = cite(doc, rpath, rbody)
+            # when the rule exists: its own in_force, its layer's date, and any repeal or replacement
+            in_force = rbody.get("in_force") or {}
+            start = _to_date(in_force.get("from"))
+            if layer.index > 0 and (start is None or start < layer.effective_from):
+                start = layer.effective_from
+            end = _to_date(in_force.get("until"))
+            repeal = repeals.get((qname, rid))
+            if repeal is not None:
+                rdate = _to_date(repeal[0]["from"])
+                end = rdate if end is None else min(end, rdate)
+                rlayer = self.layer_of[id(repeal[1])]
+                note = f"自 {rdate.isoformat()} 起由 {rlayer.id} {repeal[0]['article']} 废止"
+            if until is not None:
+                end = until if end is None else min(end, until)
             when = self.compile_condition(compiler, scope, rbody["when"], doc, rpath + ("when",)) if "when" in rbody else None
+            if start is not None or end is not None:
+                tests = ([f"T >= {compiler.const(start)}"] if start else []) + ([f"T < {compiler.const(end)}"] if end else [])
+                dates = "(" + " and ".join(tests) + ")"
+                when = (Compiled(BOOL, dates, False) if when is None else
+                        Compiled(BOOL, f"(False if not {dates} else {when.code})", when.nullable, when.facts, when.params))
             require = self.compile_condition(compiler, scope, rbody["require"], doc, rpath + ("require",)) if "require" in rbody else None
             deadlines = []
             for j, dl in enumerate(rbody.get("deadlines", [])):
@@ -532,7 +741,8 @@ class _Loader:
                 facts=tuple(p for p in FACTS if p in facts or "?" + p in facts),
                 required_facts=tuple(p for p in FACTS if p in facts),
                 parameters=tuple(sorted(params)),
-                file=doc.file, line=line,
+                file=doc.file, line=line, layer=layer.id,
+                in_force=(start, end), note=note, replaces=rbody.get("replaces"),
                 info=RuleInfo(
                     id=rid, title=rbody["title"], strength=strength, article=article.id,
                     article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],
@@ -542,11 +752,15 @@ class _Loader:
             ))
         certs = []
         granted = {"granted": Compiled(BOOL, "G", True)}
-        cscope = Scope(scope.parameters, scope.definitions, granted)
-        for j, cbody in enumerate(qbody.get("certificates", [])):
-            c = self.compile_condition(compiler, cscope, cbody["when"], doc, qpath + ("certificates", j, "when"))
-            if c is not None:
-                certs.append((cbody, c))
+        cscope = Scope(scope.parameters, scope.definitions, granted, scope.has_calendar)
+        # a layer may give the question its own list of certificates; the nearest layer's is used
+        with_certs = [c for c in contributions if c[0].get("certificates")]
+        if with_certs:
+            cert_q, cert_doc, cert_path = with_certs[-1]
+            for j, cbody in enumerate(cert_q["certificates"]):
+                c = self.compile_condition(compiler, cscope, cbody["when"], cert_doc, cert_path + ("certificates", j, "when"))
+                if c is not None:
+                    certs.append((cbody, c))
         if self.diags:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
@@ -575,7 +789,7 @@ class _Loader:
             tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
             source=source,
         )
-        self.modules[qname] = (code, {**ns, **compiler.constants})
+        self.modules[qname] = (code, {**ns, **compiler.constants, "_cal": self.calendar})
         return question
 
 

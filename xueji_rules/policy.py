@@ -44,6 +44,7 @@ class Article:
     id: str
     text: str
     title: str | None = None
+    layer: str | None = None  # the policy whose text it is
 
 
 @attrs.frozen
@@ -67,6 +68,7 @@ class Parameter:
     en: str | None = None
     rounding: str | None = None
     readings: tuple = ()
+    origin: tuple = ()  # "layer: file" of each policy that set it, the extended one first
 
     def value_on(self, on: _dt.date) -> Any:
         starts = [d for d, _ in self.values]
@@ -114,6 +116,10 @@ class Rule:
     parameters: tuple = ()  # parameter names the rule reads
     file: str | None = None
     line: int | None = None
+    layer: str | None = None  # the policy (layer) whose file holds the rule
+    in_force: tuple = (None, None)  # (from, until): until excluded; None is open
+    note: str | None = None  # e.g. replaced or repealed by a layer, from a date
+    replaces: str | None = None  # the extended policy's rule it takes the place of
     info: Any = attrs.field(default=None, eq=False, repr=False)  # decision.RuleInfo, built at load
 
     @property

@@ -38,6 +38,8 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
         lines.append("  须经批准 approval by: " + "、".join(d.approvers))
     if d.exception_by:
         lines.append("  例外须经 exception by: " + "、".join(d.exception_by))
+    if d.outcome == "denied" and not d.failed:
+        lines.append("  没有一项可以（准予）或应当的理由适用 no ground for it applies")
     if d.missing_facts:
         lines.append(_c("  缺少事实 missing facts:", "33", color))
         for path in d.missing_facts:
@@ -70,7 +72,11 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
     if d.deadlines:
         lines.append("")
         lines.append("期限 deadlines:")
-        lines.extend(f"  - {dl.title}{' / ' + dl.en if english and dl.en else ''}: {dl.date.isoformat()}" for dl in d.deadlines)
+        lines.extend(
+            f"  - {dl.title}{' / ' + dl.en if english and dl.en else ''}: "
+            + (dl.date.isoformat() if dl.date else f"无法计算 cannot be given ({dl.problem})")
+            for dl in d.deadlines
+        )
     if d.readings:
         lines.append("")
         lines.append("采用的解读 readings:")

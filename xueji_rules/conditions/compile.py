@@ -45,6 +45,16 @@ DATE = Type("date")
 TEXT = Type("text")
 ANY = Type("any")
 DURATION_UNITS = {"年": "years", "月": "months", "周": "weeks", "日": "days"}
+#: units that convert into one another: (unit, into, factor)
+CONVERSIONS = {("周", "日"): 7, ("年", "月"): 12}
+
+
+def _converted(code: str, unit: str, into: str) -> str | None:
+    """``code`` in ``unit`` expressed in ``into``, or None when they do not convert."""
+    if unit == into:
+        return code
+    factor = CONVERSIONS.get((unit, into))
+    return f"({code} * {factor})" if factor else None
 
 
 def fact_type(kind: str, unit: str | None, choices: dict | None) -> Type:
@@ -122,12 +132,37 @@ def _count_in(items, among):
     return sum(1 for x in items if x in among)
 
 
+def _add_working_days(date, amount):
+    from ..workdays import add_working_days
+
+    n = Fraction(amount)
+    if n.denominator != 1:
+        raise ValueError("working days must be whole numbers")
+    return add_working_days(date, int(n))
+
+
+def _next_weekday(date, weekday):
+    return date + _dt.timedelta(days=(int(weekday) - date.isoweekday()) % 7)
+
+
+def _within(day, anchor, span, unit):
+    """|day − anchor| ≤ span, in calendar days or in working days."""
+    if unit == "工作日":
+        from ..workdays import working_days_between
+
+        return abs(working_days_between(anchor, day)) <= span
+    return abs((day - anchor).days) <= span * (7 if unit == "周" else 1)
+
+
 RUNTIME = {
     "_add_duration": _add_duration,
     "_sub_duration": _sub_duration,
     "_age_on": _age_on,
     "_date_in": _date_in,
     "_count_in": _count_in,
+    "_add_working_days": _add_working_days,
+    "_next_weekday": _next_weekday,
+    "_within": _within,
     "Fraction": Fraction,
 }
 
@@ -137,7 +172,14 @@ FUNCTIONS = {
     "age_on": "age_on(birth_date, date): full years (周岁) on that date",
     "date_in": 'date_in(year, "08-31"): that day of that year',
     "given": "given(fact): the fact is provided",
+    "days_between": "days_between(a, b): b − a in 日",
+    "next_weekday": "next_weekday(date, n): the first date on or after it with ISO weekday n (1 Monday … 7 Sunday)",
+    "period": 'period(date): "first_semester", "winter_holiday", "second_semester" or "summer_holiday" (校历)',
+    "school_year": "school_year(date): the year its school year starts in (2024 for 2024-2025)",
+    "semester_start_near": "semester_start_near(date): the first day of the semester whose first day is nearest",
+    "semester_end_near": "semester_end_near(date): the last day of the semester whose last day is nearest",
 }
+CALENDAR_FUNCTIONS = {"period", "school_year", "semester_start_near", "semester_end_near"}
 
 
 _SIMPLE_READ = re.compile(r"F\.get\('[A-Za-z0-9_.]+'\)|__d_[A-Za-z0-9_]+__")
@@ -146,10 +188,12 @@ _SIMPLE_READ = re.compile(r"F\.get\('[A-Za-z0-9_.]+'\)|__d_[A-Za-z0-9_]+__")
 class Scope:
     """What bare names mean where a condition is compiled: parameters, definitions, extras."""
 
-    def __init__(self, parameters: dict[str, Type], definitions: dict[str, Compiled], extras: dict[str, Compiled] | None = None):
+    def __init__(self, parameters: dict[str, Type], definitions: dict[str, Compiled],
+                 extras: dict[str, Compiled] | None = None, has_calendar: bool = True):
         self.parameters = parameters
         self.definitions = definitions
         self.extras = extras or {}
+        self.has_calendar = has_calendar
 
 
 class Compiler:
@@ -339,14 +383,38 @@ class Compiler:
                     f"'{node.word}' compares numbers or dates, not {lt.describe()} with {rt.describe()}", node,
                 )
         if lt.kind == rt.kind == "number" and lt.unit and rt.unit and lt.unit != rt.unit:
-            raise CompileError(
-                "unit_mismatch", f"cannot compare {lt.unit} with {rt.unit}", node,
-                f"both sides must be in the same unit; check the parameter's `unit:`",
-            )
+            # 周 → 日 and 年 → 月 convert exactly; anything else is a mistake
+            lc, rc = _converted(left.code, lt.unit, rt.unit), _converted(right.code, rt.unit, lt.unit)
+            if lc is not None:
+                left = Compiled(Type("number", rt.unit), lc, left.nullable, left.facts, left.params)
+            elif rc is not None:
+                right = Compiled(Type("number", lt.unit), rc, right.nullable, right.facts, right.params)
+            else:
+                raise CompileError(
+                    "unit_mismatch", f"cannot compare {lt.unit} with {rt.unit}", node,
+                    "both sides must be in the same unit (周 converts to 日, 年 to 月); check the parameter's `unit:`",
+                )
         if lt.kind != rt.kind and "any" not in (lt.kind, rt.kind) and {lt.kind, rt.kind} - {"enum", "text"}:
             raise CompileError("condition_type", f"cannot compare {lt.describe()} with {rt.describe()}", node)
         code, nullable = self._null_guard([left, right], lambda n: f"{n[0]} {op} {n[1]}")
         return Compiled(BOOL, code, nullable, left.facts | right.facts, left.params | right.params)
+
+    def _window(self, node: P.Window, scope) -> Compiled:
+        day = self._visit(node.item, scope)
+        anchor = self._visit(node.anchor, scope)
+        span = self._visit(node.span, scope)
+        if day.type.kind != "date" or anchor.type.kind != "date":
+            raise CompileError("condition_type", "'在 … 前后 … 以内' compares a date with a date", node,
+                               "write: 日期 在 基准日期 前后 期限 以内, e.g. today 在 semester_end_near(today) 前后 transfer_window 以内")
+        if span.type.kind != "number" or span.type.unit not in ("日", "周", "工作日"):
+            raise CompileError("unit_mismatch", f"the span of a window is in 日, 周 or 工作日, not {span.type.describe()}",
+                               node.span, "give the parameter `unit: 周` (or 日/工作日)")
+        if node.word != "以内":
+            raise CompileError("condition_syntax", f"a window ends with 以内 (edges included), not {node.word}", node,
+                               "write 以内; for the outside of a window write 非 (… 以内)")
+        unit = span.type.unit
+        code, nullable = self._null_guard([day, anchor, span], lambda n: f"_within({n[0]}, {n[1]}, {n[2]}, {unit!r})")
+        return Compiled(BOOL, code, nullable, day.facts | anchor.facts | span.facts, day.params | anchor.params | span.params)
 
     def _logic(self, node: P.Logic, scope) -> Compiled:
         items = [self._visit(i, scope) for i in node.items]
@@ -422,11 +490,15 @@ class Compiler:
         right = self._visit(node.right, scope)
         lt, rt = left.type, right.type
         facts, params = left.facts | right.facts, left.params | right.params
+        if lt.kind == "date" and rt.kind == "number" and node.op in "+-" and rt.unit == "工作日":
+            sign = "" if node.op == "+" else "-"
+            code, nullable = self._null_guard([left, right], lambda n: f"_add_working_days({n[0]}, {sign}{n[1]})")
+            return Compiled(DATE, code, nullable, facts, params)
         if lt.kind == "date" and rt.kind == "number" and node.op in "+-":
             if rt.unit not in DURATION_UNITS:
                 raise CompileError(
-                    "unit_mismatch", f"a date moves by 年, 月, 周 or 日, not by {rt.describe()}", node.right,
-                    "give the parameter `unit: 年` (or 月/周/日)",
+                    "unit_mismatch", f"a date moves by 年, 月, 周, 日 or 工作日, not by {rt.describe()}", node.right,
+                    "give the parameter `unit: 年` (or 月/周/日/工作日)",
                 )
             fn = "_add_duration" if node.op == "+" else "_sub_duration"
             unit = rt.unit
@@ -496,5 +568,27 @@ class Compiler:
         if fn == "date_in":
             need(2, ("number", "text"))
             code, nullable = self._null_guard(args, lambda n: f"_date_in({n[0]}, {n[1]})")
+            return Compiled(DATE, code, nullable, facts, params)
+        if fn in CALENDAR_FUNCTIONS:
+            if not getattr(scope, "has_calendar", True):
+                raise CompileError(
+                    "no_calendar", f"{fn}() needs the school calendar, and this policy has none", node,
+                    "add calendar.yaml with the school years (see docs/time.md)",
+                )
+            need(1, ("date",))
+            from ..school_calendar import PERIODS
+
+            method = {"period": "period({}).name", "school_year": "period({}).school_year",
+                      "semester_start_near": "semester_start_near({})", "semester_end_near": "semester_end_near({})"}[fn]
+            code, nullable = self._null_guard(args, lambda n: "_cal." + method.format(n[0]))
+            kind = {"period": Type("enum", None, PERIODS), "school_year": NUMBER}.get(fn, DATE)
+            return Compiled(kind, code, nullable, facts, params)
+        if fn == "days_between":
+            need(2, ("date",))
+            code, nullable = self._null_guard(args, lambda n: f"({n[1]} - {n[0]}).days")
+            return Compiled(Type("number", "日"), code, nullable, facts, params)
+        if fn == "next_weekday":
+            need(2, ("date", "number"))
+            code, nullable = self._null_guard(args, lambda n: f"_next_weekday({n[0]}, {n[1]})")
             return Compiled(DATE, code, nullable, facts, params)
         raise AssertionError(fn)

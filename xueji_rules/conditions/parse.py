@@ -93,6 +93,16 @@ class Contains(Node):
 
 
 @attrs.frozen
+class Window(Node):
+    """``day 在 anchor 前后 span 以内``: |day − anchor| ≤ span."""
+
+    item: Node
+    anchor: Node
+    span: Node
+    word: str
+
+
+@attrs.frozen
 class Arith(Node):
     op: str
     left: Node
@@ -147,6 +157,10 @@ class _ToTree(lark.Transformer):
     def compare_post(self, items):
         left, right, word = items
         return Compare(left.line, left.column, str(word), left, right)
+
+    def window(self, items):
+        day, anchor, span, word = items
+        return Window(day.line, day.column, day, anchor, span, str(word))
 
     def member(self, items):
         return Member(items[0].line, items[0].column, items[0], items[1], False)
