@@ -45,6 +45,8 @@ TRANSFER_REASONS = {
     "return_to_hukou": "回户籍所在地就读",
     "arranged_by_bureau": "教育行政部门统筹安排",
     "special": "其他特殊原因",
+    "military_cadre_transfer": "军队转业干部子女随迁",
+    "institution_staff_child": "省属事业单位办学校教职工子女",
 }
 GUARDIAN_SITUATIONS = {
     "abroad_on_duty": "因公出国工作",
@@ -73,6 +75,23 @@ DOCUMENTS = {
     "suspension_certificate": "休学证明",
     "death_certificate": "死亡证明",
     "release_certificate": "处理期满的证明",
+    "medical_record": "病历",
+    "proficiency_exam_certificate": "学业水平考试（会考）成绩证明",
+    "development_report": "《普通高中学生发展报告》或《成长记录》档案",
+    "credit_list": "学生已经获得的学分清单",
+    "borrowing_consent_certificate": "原就读学校同意借读的证明",
+    "renamed_household_register": "改名后的户口本",
+    "county_hukou_certificate": "县级户籍部门证明",
+    "compulsory_education_certificate": "义务教育证书（小学）",
+    "primary_registry_card": "小学学籍卡片",
+    "residence_permit": "居住证",
+    "employment_contract": "合法用工合同（工商执照或税务登记证）",
+    "social_insurance_record": "缴纳社保凭证",
+    "employer_certificate": "监护人所在单位人事部门出具的证明",
+    "guardianship_proof": "监护关系的证明材料（户口簿或出生证等）",
+    "job_transfer_letter": "组织或人事部门出具的工作单位调动函",
+    "business_license": "营业执照",
+    "passport_copy": "学生本人护照复印件",
 }
 SUBJECTS = {
     "chinese": "语文",
@@ -91,13 +110,14 @@ SUBJECTS = {
     "other": "其他学科",
 }
 PASS_FAIL = {"pass": "合格（及格）", "fail": "不合格（不及格）"}
-GRADE_CHANGES = {"repeat": "留级", "skip": "跳级"}
+GRADE_CHANGES = {"repeat": "留级", "skip": "跳级", "ability_placement": "随班就读残疾学生按学习能力安排年级"}
 SANCTIONS = {
     "warning": "警告",
     "serious_warning": "严重警告",
     "demerit": "记过",
     "probation": "留校察看",
     "expulsion": "开除学籍",
+    "forced_withdrawal": "勒令退学",
 }
 DISCIPLINE_ACTIONS = {
     "impose": "给予处分",
@@ -105,6 +125,7 @@ DISCIPLINE_ACTIONS = {
     "revoke": "撤销处分",
     "extend_probation": "延长留校察看",
     "send_to_reform_school": "送工读学校",
+    "readmit_after_penalty": "解除刑事处罚、收容教养、劳动教养后复学",
 }
 CANCELLATION_GROUNDS = {
     "death": "死亡",
@@ -113,6 +134,7 @@ CANCELLATION_GROUNDS = {
     "criminal_sentence": "因违法犯罪判决服刑、劳动教养",
     "completed_compulsory_and_quits": "学满九年义务教育并年满十六周岁不再上学",
     "did_not_report": "新生无故未按时报到",
+    "dropout": "辍学",
 }
 WITHDRAWAL_GROUNDS = {
     "voluntary": "本人及监护人申请不再继续上学",
@@ -123,6 +145,7 @@ WITHDRAWAL_GROUNDS = {
     "unexcused_absence": "无故旷课",
     "criminal_penalty": "刑事处罚或强制性教育措施",
     "emigration": "出境定居",
+    "persuaded_out": "学校劝退",
 }
 REFORM_SCHOOL_BASES = {
     "unreformed_on_probation": "留校察看期内仍无改正表现",
@@ -135,6 +158,14 @@ CERTIFICATES = {
     "attendance": "肄业证书",
     "compulsory_education": "义务教育证书",
 }
+
+NAME_CHANGE_REASONS = {
+    "parents_divorced": "父母离异",
+    "adopted_by_relative": "过继",
+    "adopted": "被人领养",
+    "other": "其他原因",
+}
+DEFERRAL_REASONS = {"health": "身体状况", "other": "其他原因"}
 
 
 def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
@@ -173,6 +204,9 @@ class School:
     track: str | None = fact("普通或职业", "general or vocational", "enum", choices=TRACKS)
     is_hukou_area: bool | None = fact("是否在学生户籍所在地", "in the student's hukou area", "bool")
     free_places: int | None = fact("空余学位数", "free places", "int", unit="人")
+    level: int | None = fact(
+        "学校级别（普通高中办学级别，数越大级别越高）", "school level (senior high rank; higher is higher)", "int"
+    )
 
 
 @attrs.frozen
@@ -226,6 +260,18 @@ class Absence:
     )
     start_date: _dt.date | None = fact("缺课开始日期", "first day of absence", "date")
     still_unable_to_attend: bool | None = fact("仍不能上学", "still unable to attend", "bool")
+    unexcused_consecutive_days: int | None = fact(
+        "一学期内连续无故旷课天数（最长一次）", "longest run of unexcused absence in the semester, in days", "int", unit="日"
+    )
+    unexcused_total_days: int | None = fact(
+        "一学期内累计无故旷课天数", "unexcused absence in the semester, in days, accumulated", "int", unit="日"
+    )
+    long_term_treatment: bool | None = fact("因病需长期治疗", "the illness needs long treatment", "bool")
+    infectious_period: bool | None = fact("传染病在传染期", "the infectious disease is in its infectious period", "bool")
+    treatment_months: Fraction | None = fact("治疗期", "expected treatment period", "number", unit="月")
+    certified_unable_to_study: bool | None = fact(
+        "医疗机构认定不能在学校进行正常学习", "a medical institution certifies the student cannot study normally at school", "bool"
+    )
 
 
 @attrs.frozen
@@ -245,13 +291,19 @@ class TransferRequest:
     bureau_agrees: bool | None = fact(
         "教育行政部门审核同意（未拒绝）", "the education bureau(s) agreed (false: refused)", "bool"
     )
+    from_school_agrees: bool | None = fact("转出学校同意（未拒绝）", "the school left agreed (false: refused)", "bool")
+    to_school_agrees: bool | None = fact("转入学校同意（未拒绝）", "the school joined agreed (false: refused)", "bool")
+    new_student_id: bool | None = fact("已生成新学籍号", "a new student id has been generated", "bool")
+    attends_new_school: bool | None = fact("已到转入学校就读", "already attending the new school", "bool")
+    handover_date: _dt.date | None = fact("学籍转接办结日期", "date the registry handover was completed", "date")
+    file_sent_date: _dt.date | None = fact("学籍档案转出办结日期", "date the registry file was sent on", "date")
 
 
 @attrs.frozen
 class BorrowingRequest:
     """A request to study at another school while the registry stays (借读)."""
 
-    reason: str | None = fact("借读原因", "reason", "enum", choices={"personal_or_family": "个人或家庭原因", "guardian_situation": "监护人特殊情形", "reform_school": "到工读学校就读"})
+    reason: str | None = fact("借读原因", "reason", "enum", choices={"personal_or_family": "个人或家庭原因", "guardian_situation": "监护人特殊情形", "reform_school": "到工读学校就读", "migrant_worker_child": "外来务工就业人员子女中途到流入地学校就学（未办转学）"})
     to_school: School | None = group(School, "借读学校", "host school")
     to_grade: int | None = fact("借读年级", "grade at the host school", "int", unit="年级")
     home_school_agrees: bool | None = fact("原学校同意", "home school agrees", "bool")
@@ -269,6 +321,7 @@ class SuspensionRequest:
     approval_date: _dt.date | None = fact("批准日期", "approval date", "date")
     is_extension: bool | None = fact("是否续办（延长）休学", "is an extension", "bool")
     years_suspended_before: Fraction | None = fact("此前已连续休学年限", "years already suspended", "number", unit="年")
+    ordered_by_school: bool | None = fact("学校令其休学（而非本人申请）", "the school orders the suspension (not an application)", "bool")
 
 
 @attrs.frozen
@@ -281,6 +334,9 @@ class ResumptionRequest:
     return_grade: int | None = fact("复学年级", "grade of return", "int", unit="年级")
     grade_at_suspension: int | None = fact("休学时年级", "grade at suspension", "int", unit="年级")
     at_other_school: bool | None = fact("休学期间到其他学校上学", "attended another school while suspended", "bool")
+    replied: bool | None = fact(
+        "休学期满后已答复学校或已提出继续休学申请", "after the term, answered the school or asked to continue the suspension", "bool"
+    )
 
 
 @attrs.frozen
@@ -299,6 +355,11 @@ class DisciplineRequest:
     sanction: str | None = fact("处分种类", "sanction", "enum", choices=SANCTIONS)
     sanction_date: _dt.date | None = fact("受处分日期", "date of the sanction", "date")
     probation_months: Fraction | None = fact("留校察看期限", "probation length", "number", unit="月")
+    probation_start: _dt.date | None = fact("留校察看起始日期", "first day of the probation", "date")
+    probation_end: _dt.date | None = fact(
+        "留校察看期满日期（含延长；期满之日起不再留校察看）",
+        "day the probation (extensions included) expires: the first day no longer on probation", "date",
+    )
     remarkable_progress: bool | None = fact("进步显著，确实改正错误", "remarkable progress", "bool")
     student_applied_in_writing: bool | None = fact("学生本人书面申请", "student applied in writing", "bool")
     guardian_consents: bool | None = fact("监护人同意", "guardian consents", "bool")
@@ -308,6 +369,11 @@ class DisciplineRequest:
     reform_school_basis: str | None = fact(
         "送工读学校的依据", "basis for sending to a reform school", "enum", choices=REFORM_SCHOOL_BASES
     )
+    circumstances_serious: bool | None = fact("违纪情节较重", "the breach is fairly serious (情节较重)", "bool")
+    guardian_notified: bool | None = fact("已通知学生父母或其他法定监护人", "the parents or guardian have been notified", "bool")
+    penalty_lifted: bool | None = fact(
+        "已解除刑事处罚、收容教养或劳动教养", "the criminal penalty, custodial education or re-education has ended", "bool"
+    )
 
 
 @attrs.frozen
@@ -316,6 +382,7 @@ class CancellationRequest:
 
     ground: str | None = fact("注销原因", "ground", "enum", choices=CANCELLATION_GROUNDS)
     age: Fraction | None = fact("年龄（周岁）", "age in full years", "number", unit="周岁")
+    death_date: _dt.date | None = fact("死亡日期", "date of death", "date")
 
 
 @attrs.frozen
@@ -324,6 +391,13 @@ class WithdrawalRequest:
 
     ground: str | None = fact("退学原因", "ground", "enum", choices=WITHDRAWAL_GROUNDS)
     applied_in_writing: bool | None = fact("本人及监护人书面申请", "applied in writing", "bool")
+    away_since: _dt.date | None = fact("擅自离校之日", "first day away from school without leave", "date")
+    school_notified: bool | None = fact(
+        "学校已以信函等方式通知或督促返校", "the school has written (or otherwise) to notify the student or urge return", "bool"
+    )
+    guardian_contacts_failed: bool | None = fact(
+        "学校多次与监护人联系、帮助教育无效（有记录）", "the school contacted the guardian repeatedly, to no effect (recorded)", "bool"
+    )
 
 
 @attrs.frozen
@@ -335,6 +409,8 @@ class EnrolmentRequest:
     school: School | None = group(School, "招生学校", "the admitting school")
     as_borrowing: bool | None = fact("作为借读生", "admitted as a guest (borrowing)", "bool")
     days_late: int | None = fact("通知入学后未报到天数", "days since the notice without reporting", "int", unit="日")
+    notice_date: _dt.date | None = fact("通知新生入学日期", "date of the admission notice", "date")
+    report_date: _dt.date | None = fact("新生报到日期（未报到的不填）", "date the new student reported (absent: not yet)", "date")
     excused: bool | None = fact("有正当理由", "has a good reason", "bool")
     admitted: bool | None = fact("已被录取", "admitted by the admissions authority", "bool")
     entrance_exam: bool | None = fact("进行入学考试", "an entrance exam is set", "bool")
@@ -343,6 +419,29 @@ class EnrolmentRequest:
         "recognised by the hukou-area government or bureau as due to enrol locally",
         "bool",
     )
+    deferral_requested: bool | None = fact("申请延缓入学", "deferral of enrolment is asked for", "bool")
+    deferral_reason: str | None = fact("延缓入学原因", "reason for the deferral", "enum", choices=DEFERRAL_REASONS)
+    in_catchment: bool | None = fact(
+        "居住在招生学校学区（招生服务区）内", "lives in the admitting school's catchment", "bool"
+    )
+    arranged_by_bureau: bool | None = fact("由主管教育行政部门统筹安排", "placed by the education bureau", "bool")
+    reporting_deadline: _dt.date | None = fact("规定报到时间的最后一日", "last day of the reporting period", "date")
+    leave_requested: bool | None = fact("已向学校请假", "asked the school for leave", "bool")
+    force_majeure: bool | None = fact("因不可抗力等事由未能报到", "could not report through force majeure or the like", "bool")
+    registration_deadline: _dt.date | None = fact("规定注册时限的最后一日", "last day of the registration period", "date")
+    fraud: bool | None = fact("发现伪造证件等弄虚作假行为", "forged papers or other fraud found", "bool")
+    irregular_admission: bool | None = fact("属违规招生", "admitted in breach of the admission rules", "bool")
+    name_matches_hukou: bool | None = fact("注册姓名与户籍姓名一致", "registered name equals the hukou name", "bool")
+    registry_file_date: _dt.date | None = fact("建立学籍档案日期", "date the registry file was set up", "date")
+    attends_school: bool | None = fact("在建立学籍的学校实际就读", "actually attends the school that holds the registry", "bool")
+    home_teaching: bool | None = fact("残疾程度较重，由学校送教上门", "severely disabled, taught at home by the school", "bool")
+
+
+@attrs.frozen
+class NameChangeRequest:
+    """A request to change a student's name in the registry (更名)."""
+
+    reason: str | None = fact("更名原因", "reason", "enum", choices=NAME_CHANGE_REASONS)
 
 
 @attrs.frozen
@@ -358,6 +457,7 @@ class Request:
     cancellation: CancellationRequest | None = group(CancellationRequest, "注销学籍", "registry cancellation")
     withdrawal: WithdrawalRequest | None = group(WithdrawalRequest, "退学", "withdrawal")
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
+    name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
 
 
 @attrs.frozen
@@ -368,6 +468,9 @@ class Evidence:
     hospital_level: str | None = fact(
         "出具证明的医院级别", "level of the certifying hospital", "enum",
         choices={"township": "乡镇级", "county": "县级（市（区）级）", "city": "设区的市级", "province": "省级"},
+    )
+    medical_receipt_months: Fraction | None = fact(
+        "医疗费用单据涵盖的月数", "months of treatment the medical receipts cover", "number", unit="月"
     )
 
 
@@ -386,6 +489,17 @@ class Results:
     excellent: bool | None = fact("学习成绩优异", "outstanding results", "bool")
     completed_term: bool | None = fact("修业期满", "completed the term of study", "bool")
     left_school: bool | None = fact("中途退学离校", "left school before completing", "bool")
+    graduation_credits_met: bool | None = fact("获得毕业要求学分", "earned the credits required to graduate", "bool")
+    proficiency_exams_passed: bool | None = fact("学业水平考试合格", "passed the proficiency exams", "bool")
+    basic_literacy_passed: bool | None = fact("基础素养评价合格", "passed the basic literacy evaluation", "bool")
+    fitness_score: Fraction | None = fact(
+        "《国家学生体质健康标准》测试成绩", "score under the national student fitness standard", "number", unit="分"
+    )
+    jieye_date: _dt.date | None = fact("结业证书发证日期", "date the completion (结业) certificate was issued", "date")
+    sat_graduation_exam: bool | None = fact("参加初中毕业考试", "sat the junior graduation exam", "bool")
+    comprehensive_evaluation_done: bool | None = fact(
+        "按规定进行了综合素质评价", "the comprehensive evaluation has been done as required", "bool"
+    )
 
 
 @attrs.frozen
@@ -396,6 +510,10 @@ class Enrolment:
     borrowing_students: int | None = fact("借读生数（含本次申请）", "guest students, this one included", "int", unit="人")
     class_size: int | None = fact("班级人数（含本次接收）", "class size, this student included", "int", unit="人")
     class_quota: int | None = fact("规定学额", "class quota", "int", unit="人")
+    clerk_weekly_class_hours: int | None = fact(
+        "核定的学籍管理员每周工作量", "the registry clerk's credited weekly workload, in class hours", "int", unit="学时"
+    )
+    full_time_clerk: bool | None = fact("配备专职学籍管理员", "has a full-time registry clerk", "bool")
 
 
 @attrs.frozen
