@@ -9,7 +9,13 @@ What is measured, on the Jiangsu policy:
   (``xueji_rules.decider``: outcome and failed rule ids) against a hand-written
   function that computes the same outcome and the same failed ids;
 - the full Decision (``xueji_rules.evaluate``) with citations, documents, steps,
-  deadlines and parameter values.
+  deadlines and parameter values;
+- time: two small policies under ``benchmarks/policies/`` that are identical except
+  that ``timed`` checks ``today 在 semester_end_near(today) 前后 transfer_window 以内``
+  (a school-calendar window) and lists a ``+ 10 工作日`` deadline (official working
+  days), where ``plain`` compares a fact with the date asked and adds ``10 日``.
+  Both answer the same on every generated student (checked first); the ratio
+  timed / plain is printed for the fast path and for the full Decision (target ≤ 1.5×).
 
 Before timing anything the script checks, on a few thousand generated students,
 that each hand-written function gives exactly the engine's answer, so the
@@ -40,6 +46,9 @@ from xueji_rules.facts.input import read_facts  # noqa: E402
 from xueji_rules.load import compile_policy, resolve  # noqa: E402
 
 ON = dt.date(2025, 3, 3)
+#: a date inside the benchmark calendar, five days before a semester's end, with working-day data
+TIME_ON = dt.date(2025, 6, 30)
+BENCH_POLICIES = Path(__file__).resolve().parent / "policies"
 COMPULSORY = ("primary", "junior")
 ILLNESS_DOCS = frozenset({"hospital_diagnosis", "inpatient_record", "medical_receipts"})
 LEVELS = frozenset({"county", "city", "province"})
@@ -320,6 +329,57 @@ def transfer_facts(rng):
     }
 
 
+def bench_transfer_facts(rng):
+    """A transfer for the time benchmark's policies: any grade, a request made up to three weeks before TIME_ON."""
+    grade = rng.randint(1, 12)
+    stage = "primary" if grade <= 6 else "junior" if grade <= 9 else "senior"
+    transfer = {"reason": rng.choice(["family_move", "guardian_job_change", "special"]),
+                "date": (TIME_ON - dt.timedelta(days=rng.randint(0, 21))).isoformat()}
+    if rng.random() < 0.7:
+        transfer["to_grade"] = rng.choice([grade, grade, grade + 1])
+    if rng.random() < 0.3:
+        transfer["bureau_agrees"] = rng.random() < 0.7
+    return {"student": {"stage": stage, "grade": grade}, "request": {"transfer": transfer},
+            "evidence": {"documents": rng.choice([["written_application"], []])}}
+
+
+def time_rows(rng, number, repeat, check):
+    """(label, plain µs, timed µs) for the fast path and the full Decision, measured interleaved."""
+    plain = compile_policy(BENCH_POLICIES / "plain")
+    timed = compile_policy(BENCH_POLICIES / "timed")
+    run_plain, run_timed = xr.decider(plain, "transfer", TIME_ON), xr.decider(timed, "transfer", TIME_ON)
+    samples = [read_facts(bench_transfer_facts(rng)) for _ in range(check)]
+    for fv in samples:  # equal work: the window holds on TIME_ON exactly when the plain comparison does
+        if run_plain(fv) != run_timed(fv):
+            raise SystemExit(f"time benchmark: plain {run_plain(fv)} != timed {run_timed(fv)} for {fv.to_dict()}")
+    if not any(d.date for d in xr.evaluate(timed, "transfer", samples[0], TIME_ON).deadlines):
+        raise SystemExit("time benchmark: the timed policy lists no working-day deadline")
+    fast_p, fast_t, full_p, full_t = [], [], [], []
+    full_number = max(number // 20, 200)
+    for fv in samples[:8]:
+        # plain and timed alternate within every repeat, so a disturbance hits both alike
+        p, t = paired(run_plain, run_timed, fv, number, repeat)
+        fast_p.append(p)
+        fast_t.append(t)
+        p, t = paired(lambda f: xr.evaluate(plain, "transfer", f, TIME_ON),
+                      lambda f: xr.evaluate(timed, "transfer", f, TIME_ON), fv, full_number, repeat)
+        full_p.append(p)
+        full_t.append(t)
+    med = statistics.median
+    return [("fast path (outcome + failed ids)", med(fast_p), med(fast_t)),
+            ("full Decision (with deadlines)", med(full_p), med(full_t))]
+
+
+def paired(first, second, arg, number, repeat):
+    """Best-of-``repeat`` microseconds per call of two functions, timed alternately."""
+    a, b = timeit.Timer(lambda: first(arg)), timeit.Timer(lambda: second(arg))
+    best_a = best_b = float("inf")
+    for _ in range(repeat):
+        best_a = min(best_a, a.timeit(number))
+        best_b = min(best_b, b.timeit(number))
+    return best_a / number * 1e6, best_b / number * 1e6
+
+
 # --- measuring -----------------------------------------------------------------------------
 
 
@@ -376,6 +436,14 @@ def main(argv=None) -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, n, h, e, ratio, f in rows:
         print(f"| {label} | {n} | {h:.2f} | {e:.2f} | {ratio:.2f}× | {f:.1f} |")
+
+    rows = time_rows(rng, number, repeat, check)
+    print("\nTime: windows and working days against none (benchmarks/policies/timed vs plain, "
+          f"6 rules each, on {TIME_ON.isoformat()}; target ≤ 1.5×)\n")
+    print("| decision | plain µs | windows + working days µs | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, p, t in rows:
+        print(f"| {label} | {p:.2f} | {t:.2f} | {t / p:.2f}× |")
     return 0
 
 

@@ -396,3 +396,310 @@ def test_runs_as_a_module(module):
     proc = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("xueji ")
+
+
+# -- show ------------------------------------------------------------------------------------------
+
+LAYER = HERE / "policies" / "tiny_layer"
+BROKEN = HERE / "policies" / "broken"
+CROSS = HERE / "cases" / "cross"
+
+
+def test_show_lists_layers_parameters_and_rules_with_provenance():
+    """`show` prints each layer, each value with the layer and file:line it comes from, and each rule's origin."""
+    code, out, err = run("show", LAYER)
+    assert code == 0 and err == ""
+    assert re.search(r"^  1\. tiny  测试地区《测试规定》.*tests/policies/tiny$", out, re.M)
+    assert re.search(r"^  2\. tiny_layer  测试县《测试县通知》  测字\[2020\]1号  测试县教育局  in force 2020-03-01 – …  extends ../tiny", out, re.M)
+    assert re.search(r"^  hours\s+缺课学时（县）\s+210\s+学时\s+2010-01-01 – 2020-03-01\s+第一条\s+tiny \S*tests/policies/tiny/policy.yaml:\d+$", out, re.M)
+    assert re.search(r"^\s+200\s+学时\s+2020-03-01 – …\s+四\s+tiny_layer \S*tests/policies/tiny_layer/policy.yaml:\d+$", out, re.M)
+    assert "  2. senior_third  可以 (permitted)  高中缺课超过三分之一" in out
+    assert "note:     自 2025-06-01 起由 tiny_layer 三 废止" in out
+    assert re.search(r"from:     tiny_layer  \S*tests/policies/tiny_layer/questions/suspension.yaml:\d+", out)
+
+
+def test_show_on_a_date_marks_what_is_in_force():
+    code, out, _ = run("show", LAYER, "--on", "2025-07-01")
+    assert code == 0
+    assert "[not in force] senior_third" in out and "[in force] compulsory_hours" in out
+    assert re.search(r"^\s+200\s+学时.*\*$", out, re.M) and not re.search(r"^  hours\s.*\*$", out, re.M)
+    code, out, _ = run("show", LAYER, "--on", "2025-05-01")
+    assert "[in force] senior_third" in out
+
+
+def test_show_json_carries_every_provenance():
+    code, out, _ = run("show", LAYER, "--on", "2025-07-01", "--format", "json")
+    doc = json.loads(out)
+    assert [l["id"] for l in doc["layers"]] == ["tiny", "tiny_layer"]
+    assert doc["layers"][1]["document_number"] == "测字[2020]1号" and doc["layers"][1]["effective_from"] == "2020-03-01"
+    hours = next(p for p in doc["parameters"] if p["name"] == "hours")
+    assert [(v["value"], v["layer"], v["article"], v["in_force"]) for v in hours["values"]] == [
+        (210, "tiny", "第一条", False), (200, "tiny_layer", "四", True)]
+    assert hours["value_on"] == 200 and [s["overrides"] for s in hours["set_by"]] == [False, True]
+    rules = {r["id"]: r for r in doc["questions"][0]["rules"]}
+    assert rules["senior_third"]["in_force"] == {"from": "2010-01-01", "until": "2025-06-01"}
+    assert rules["senior_third"]["in_force_on"] is False and "废止" in rules["senior_third"]["note"]
+    assert rules["county_hospital"]["layer"] == "tiny_layer" and rules["county_hospital"]["article_layer"] == "tiny_layer"
+    assert rules["county_hospital"]["file"].endswith("tiny_layer/questions/suspension.yaml")
+    assert isinstance(rules["county_hospital"]["line"], int)
+
+
+def test_show_names_the_rule_that_replaces_another(tmp_path):
+    """A layer's `replaces:` shows on both rules: 'replaces' on the new one, 'replaced by' and a note on the old."""
+    shutil.copytree(HERE / "policies" / "tiny", tmp_path / "tiny")
+    shutil.copytree(LAYER, tmp_path / "tiny_layer")
+    q = tmp_path / "tiny_layer" / "questions" / "suspension.yaml"
+    q.write_text(q.read_text(encoding="utf-8").replace(
+        "      - id: county_hospital\n", "      - id: county_hospital\n        replaces: not_graduating\n"), encoding="utf-8")
+    code, out, _ = run("show", tmp_path / "tiny_layer", "--format", "json")
+    assert code == 0, out
+    rules = {r["id"]: r for r in json.loads(out)["questions"][0]["rules"]}
+    assert rules["county_hospital"]["replaces"] == "not_graduating"
+    assert rules["not_graduating"]["replaced_by"] == ["tiny_layer.county_hospital"]
+    assert rules["not_graduating"]["in_force"]["until"] == "2020-03-01"
+    assert [r for r in rules] .index("county_hospital") == [r for r in rules].index("not_graduating") + 1
+
+
+def test_show_markdown():
+    code, out, _ = run("show", LAYER, "--format", "markdown", "--on", "2025-07-01")
+    assert code == 0 and out.startswith("# tiny_layer: 测试县《测试县通知》")
+    assert "## Layers" in out and "## Parameters" in out and "## suspension 休学" in out
+    assert "| 2 | tiny_layer | 测试县《测试县通知》 | 测字[2020]1号 |" in out
+    assert "fraction \\* absence.year_total_class_hours" in out  # markdown emphasis escaped
+
+
+def test_show_a_bundled_region_and_the_api_behind_it():
+    import xueji_rules as xr
+
+    code, out, _ = run("show", "jiangsu", "--on", "2025-03-03")
+    assert code == 0 and "第一部分第十六条" in out
+    (layer,) = xr.load_policy("jiangsu").layers
+    assert (layer.id, layer.issued_by, layer.effective_from.isoformat()) == ("jiangsu", "泰州市教育局", "2008-09-01")
+    layers = xr.load_policy(LAYER).layers
+    assert [(l.id, l.extends, l.document_number) for l in layers] == [("tiny", None, None), ("tiny_layer", "../tiny", "测字[2020]1号")]
+
+
+def test_show_errors_are_user_errors():
+    assert_one_user_error(*run("show", "atlantis"))
+    assert_one_user_error(*run("show", TINY, "--on", "2025-02-30"))
+
+
+# -- validate: layers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case, code, line", [
+    ("nothing_to_replace", "nothing_to_replace", 20),
+    ("parameter_set_twice", "parameter_set_twice", 17),
+    ("parameter_exists", "parameter_exists", 17),
+    ("nothing_to_override", "nothing_to_override", 20),
+    ("nothing_to_repeal", "nothing_to_repeal", 16),
+    ("foreign_article", "foreign_article", 24),
+    ("unknown_parent", "unknown_parent", 4),
+])
+def test_validate_reports_a_broken_layer_at_its_line(case, code, line):
+    rc, out, _ = run("validate", BROKEN / case / "layer")
+    assert rc == 1
+    assert re.search(rf"layer/policy.yaml:{line}:\d+: {code}: ", out), out
+
+
+# -- compare ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def junior_facts(tmp_path):
+    path = tmp_path / "junior.yaml"
+    path.write_text("student: {stage: junior, grade: 8}\n"
+                    "absence: {reason: illness, class_hours_missed: 205, still_unable_to_attend: true}\n"
+                    "evidence: {hospital_level: county}\n", encoding="utf-8")
+    return path
+
+
+def test_compare_text(junior_facts):
+    code, out, err = run("compare", TINY, LAYER, "--question", "suspension", "--facts", junior_facts, "--on", "2025-06-30")
+    assert code == 0 and err == ""
+    assert "超过 210 学时" in out and "超过 200 学时" in out
+    assert re.search(r"^tiny\s+denied\s+compulsory_hours\s+第一条\s*$", out, re.M)
+    assert re.search(r"^tiny_layer\s+allowed_with_approval\s+—\s+第一条\s+教育行政部门", out, re.M)
+
+
+def test_compare_formats(junior_facts):
+    args = ["compare", TINY, LAYER, "-q", "suspension", "-f", junior_facts, "--on", "2025-06-30"]
+    code, md, _ = run(*args, "--format", "markdown")
+    assert code == 0 and "## Parameters on 2025-06-30" in md and "## Decisions: suspension 2025-06-30" in md
+    code, page, _ = run(*args, "--format", "html")
+    assert code == 0 and page.startswith("<!DOCTYPE html>") and "<script" not in page
+    code, out, _ = run(*args, "--format", "json")
+    doc = json.loads(out)
+    assert [d["outcome"] for d in doc["decisions"]] == ["denied", "allowed_with_approval"]
+    assert [p["key"] for p in doc["parameters"]] == ["hours"]
+    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30", "--all", "--format", "json")
+    assert {p["key"] for p in json.loads(out)["parameters"]} == {"hours", "fraction", "term", "window", "ten_working_days"}
+
+
+def test_compare_parameters_only_and_decisions_only(junior_facts):
+    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30")
+    assert code == 0 and "decisions:" not in out and "超过 200 学时" in out
+    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30", "--no-parameters", "-q", "suspension", "-f", junior_facts)
+    assert code == 0 and "parameters on" not in out and "decisions: suspension" in out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--facts", "FACTS"], "--facts needs --question"),
+    (["--question", "suspension"], "--question needs --facts"),
+    (["--no-parameters"], "nothing to show"),
+])
+def test_compare_argument_errors(extra, message, junior_facts):
+    extra = [str(junior_facts) if x == "FACTS" else x for x in extra]
+    code, out, err = run("compare", TINY, LAYER, *extra)
+    assert_one_user_error(code, out, err)
+    assert message in err
+
+
+def test_compare_needs_two_regions():
+    code, out, err = run("compare", TINY)
+    assert_one_user_error(code, out, err)
+    assert "at least two regions" in err
+
+
+def test_compare_a_region_not_ready_is_one_clear_error(tmp_path, monkeypatch):
+    """A region whose folder holds only its source text (a policy being written) is exit 2, no traceback."""
+    root = tmp_path / "policies"
+    (root / "nanchang" / "source").mkdir(parents=True)
+    shutil.copytree(TINY, root / "tiny")
+    monkeypatch.setenv("XUEJI_POLICIES", str(root))
+    code, out, err = run("compare", "tiny", "nanchang")
+    assert_one_user_error(code, out, err)
+    assert "nanchang is not ready" in err
+
+
+def test_compare_an_invalid_region_says_how_to_see_why(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY, broken)
+    q = broken / "questions" / "suspension.yaml"
+    q.write_text(q.read_text(encoding="utf-8").replace("article: 第三条", "article: 第九条"), encoding="utf-8")
+    code, out, err = run("compare", TINY, broken)
+    assert_one_user_error(code, out, err)
+    assert "does not validate" in err and "xueji validate" in err
+
+
+def test_compare_bad_facts_and_unknown_question(junior_facts, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("absence: {reasn: illness}\n", encoding="utf-8")
+    assert_one_user_error(*run("compare", TINY, LAYER, "-q", "suspension", "-f", bad, "--on", "2025-06-30"))
+    code, out, err = run("compare", TINY, LAYER, "-q", "suspensoin", "-f", junior_facts, "--on", "2025-06-30")
+    assert_one_user_error(code, out, err)
+    assert "did you mean" in err
+
+
+# -- the params table --------------------------------------------------------------------------------
+
+
+def _column_starts(line: str, cells: list[str]) -> list[int]:
+    from xueji_rules._width import display_width
+
+    out, at = [], 0
+    for cell in cells:
+        i = line.index(cell, at)
+        out.append(display_width(line[:i]))
+        at = i + len(cell)
+    return out
+
+
+def test_params_columns_line_up_under_chinese_text():
+    """Every row's value, unit and article start at the display column of their headers."""
+    code, out, _ = run("params", "jiangsu", "--on", "2025-03-03")
+    lines = out.splitlines()
+    head = _column_starts(lines[1], ["name", "title", "value", "unit", "article"])
+    rows = [l for l in lines[3:] if l.strip()]
+    assert any("选修Ⅱ" in l for l in rows)  # an East Asian Ambiguous character among them
+    for line in rows:
+        name = line.split()[0]
+        article = line.split()[-1]
+        assert _column_starts(line, [name])[0] == head[0]
+        assert _column_starts(line, [article])[0] == head[4], line
+
+
+def test_params_columns_line_up_for_wide_ambiguous_terminals(monkeypatch):
+    monkeypatch.setenv("XUEJI_AMBIGUOUS_WIDTH", "2")
+    code, out, _ = run("params", "jiangsu", "--on", "2025-03-03")
+    lines = out.splitlines()
+    head = _column_starts(lines[1], ["article"])[0]
+    for line in (l for l in lines[3:] if l.strip()):
+        assert _column_starts(line, [line.split()[-1]])[0] == head, line
+
+
+# -- test: layers, student IDs, cross-region ------------------------------------------------------
+
+
+def test_test_reports_coverage_per_layer(tmp_path):
+    """A layer's suite shows one coverage table for each layer's text, its own last."""
+    shutil.copytree(HERE / "policies" / "tiny", tmp_path / "tiny")
+    shutil.copytree(LAYER, tmp_path / "tiny_layer")
+    (tmp_path / "tiny_layer" / "tests").mkdir()
+    (tmp_path / "tiny_layer" / "tests" / "suspension.yaml").write_text(
+        "question: suspension\non: 2025-06-30\nfacts:\n  student: {stage: junior, grade: 8}\n"
+        "  absence: {reason: illness, class_hours_missed: 205, still_unable_to_attend: true}\ncases:\n"
+        "  - note: 县医院证明，可以\n    facts: {evidence: {hospital_level: county}}\n"
+        "    want: {outcome: allowed_with_approval, why: 第一条}\n"
+        "  - note: 乡镇医院证明，不可以\n    facts: {evidence: {hospital_level: township}}\n"
+        "    want: {outcome: denied, failed: [county_hospital], why: 一}\n"
+        "  - note: 缺课199学时，县里的标准是超过200\n"
+        "    facts: {absence: {class_hours_missed: 199}, evidence: {hospital_level: county}}\n"
+        "    want: {outcome: denied, failed: [compulsory_hours], why: 第一条}\n"
+        "  - note: 废止前高中缺课超过三分之一仍适用\n    on: 2025-05-01\n"
+        "    facts: {student: {stage: senior, grade: 10}, absence: {reason: other, class_hours_missed: 101, year_total_class_hours: 300}}\n"
+        "    want: {outcome: denied_unless_exception, held: [senior_third], failed: [in_window], why: 一}\n", encoding="utf-8")
+    code, out, _ = run("test", tmp_path / "tiny_layer")
+    assert code == 0, out
+    blocks = re.findall(r"^coverage: (\S+) .*$", out, re.M)
+    assert blocks == ["tiny", "tiny_layer"]
+    assert "(as the cases of tiny_layer cover it)" in out
+    assert re.search(r"^一\s+3\s+2\s+yes$", out, re.M)
+    assert re.search(r"^四\s+2\s+1\s+yes$", out, re.M)  # the layer's threshold, through the rule that reads it
+    assert re.search(r"^三\s+3\s+1\s+yes$", out, re.M)  # the repeal: after its date held, before it failed
+    assert out.splitlines()[-1] == "4 passed, 0 failed"
+
+
+def test_test_runs_student_id_cases_and_counts_their_articles():
+    code, out, _ = run("test", ROOT / "policies" / "jiangsu" / "tests" / "student_id.yaml")
+    assert code == 0
+    assert re.search(r"^第一部分第八条第8项\s+\d+\s+\d+\s+yes$", out, re.M)
+    assert re.search(r"^第二部分第二条\s+\d+\s+\d+\s+yes$", out, re.M)
+
+
+def test_test_runs_cross_region_cases(tmp_path):
+    folder = tmp_path / "cross_region"
+    folder.mkdir()
+    text = (CROSS / "tiny_vs_layer.yaml").read_text(encoding="utf-8").replace("../../policies/", str(HERE / "policies") + "/")
+    (folder / "tiny_vs_layer.yaml").write_text(text, encoding="utf-8")
+    code, out, _ = run("test", folder)
+    assert code == 0, out
+    assert "cross-region cases:" in out
+    assert re.search(r"/tiny\s+3\s+0", out) and re.search(r"/tiny_layer\s+3\s+0", out)
+    assert out.splitlines()[-1] == "6 passed, 0 failed"
+    failing = (CROSS / "failing.yaml").read_text(encoding="utf-8").replace("../../policies/", str(HERE / "policies") + "/")
+    (folder / "failing.yaml").write_text(failing, encoding="utf-8")
+    code, out, _ = run("test", folder / "failing.yaml")
+    assert code == 1
+    assert re.search(r"^FAIL .*failing.yaml:\d+: wrong why in one region \[.*/tiny\]$", out, re.M)
+    assert "why: expected the answer to rest on 第二条, it rests on 第一条" in out
+
+
+def test_test_defaults_include_the_cross_region_cases_beside_the_policies(tmp_path, monkeypatch):
+    root = tmp_path / "policies"
+    shutil.copytree(TINY, root / "tiny")
+    shutil.copytree(LAYER, root / "tiny_layer")
+    (tmp_path / "tests" / "cross_region").mkdir(parents=True)
+    text = (CROSS / "tiny_vs_layer.yaml").read_text(encoding="utf-8").replace("../../policies/", "")
+    text = text.replace("regions: [tiny, tiny_layer]", "regions: [tiny, tiny_layer]")
+    (tmp_path / "tests" / "cross_region" / "pair.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("XUEJI_POLICIES", str(root))
+    code, out, _ = run("test")
+    assert code == 0, out
+    assert "cross-region cases:" in out and out.splitlines()[-1] == "14 passed, 0 failed"  # 8 of tiny, 6 cross
+
+
+@pytest.mark.parametrize("command", ["show", "compare"])
+def test_new_commands_have_help_with_examples(command):
+    code, out, _ = run(command, "--help")
+    assert code == 0 and "examples:" in out

@@ -231,3 +231,204 @@ def test_pytest_plugin_collects_cases_and_reports_failures(tmp_path):
     assert "failing.yaml:8: wrong outcome" in out
     assert "outcome: expected denied, got allowed_with_approval" in out
     assert "Traceback" not in out and "def runtest" not in out
+
+
+# -- why: the article an answer rests on ---------------------------------------------------------------
+
+
+def test_why_is_checked_against_the_deciding_rule(tmp_path, tiny):
+    f = tmp_path / "why.yaml"
+    f.write_text(
+        "question: suspension\non: 2025-03-03\nfacts:\n  student: {stage: junior, grade: 8}\ncases:\n"
+        "  - note: right\n    facts: {absence: {reason: illness, class_hours_missed: 210, still_unable_to_attend: true}}\n"
+        "    want: {outcome: denied, why: 第一条}\n"
+        "  - note: wrong\n    facts: {absence: {reason: illness, class_hours_missed: 210, still_unable_to_attend: true}}\n"
+        "    want: {outcome: denied, why: 第二条}\n"
+        "  - note: nothing decides\n    facts: {student: {stage: senior, grade: 10}}\n"
+        "    want: {outcome: undetermined, why: 第三条}\n", encoding="utf-8")
+    results = [run_case(tiny, c) for c in load_case_file(f, tiny)]
+    assert [r.passed for r in results] == [True, False, True]
+    assert results[1].mismatches == ("why",)
+    assert "rests on 第一条 (rule compulsory_hours, failed)" in results[1].messages[0]
+
+
+def test_why_must_name_an_article_of_the_policy(tmp_path, tiny):
+    f = tmp_path / "why.yaml"
+    f.write_text("question: suspension\non: 2025-03-03\ncases:\n  - note: a\n    want: {outcome: denied, why: 第九条}\n",
+                 encoding="utf-8")
+    _, diags = check_case_file(f, tiny)
+    assert [(d.code, d.path) for d in diags] == [("unknown_article", "cases[0].want.why")]
+
+
+# -- student-ID cases -------------------------------------------------------------------------------------
+
+JIANGSU_IDS = ROOT / "policies" / "jiangsu" / "tests" / "student_id.yaml"
+
+
+def test_student_id_cases_decode_and_reject():
+    """jiangsu's ID cases all pass; decoded numbers count as held, rejected ones as failed, for the layout's article."""
+    suite = run_suite(JIANGSU_IDS)
+    assert suite.failed == 0 and suite.passed >= 10
+    cov = {c.article: c for c in suite.coverage}
+    assert cov["第一部分第八条第8项"].covered and cov["第二部分第二条"].covered
+    assert cov["第一部分第八条第8项"].rules == ("student_id.compulsory",)
+    first = suite.results[0]
+    assert first.case.question == "student_id" and first.case.on is None and first.to_dict()["on"] is None
+
+
+def test_a_wrong_expectation_on_a_student_id_says_what_differed(tmp_path):
+    from xueji_rules.compliance import IdCase
+
+    jiangsu = load_policy("jiangsu")
+    f = tmp_path / "ids.yaml"
+    f.write_text('question: student_id\ncases:\n'
+                 '  - note: wrong part\n    number: "3212020101220190001"\n    want: {layout: compulsory, parts: {entry_year: "2018"}}\n'
+                 '  - note: wrong layout\n    number: "3212020101220190001"\n    want: {layout: senior}\n'
+                 '  - note: expected an error\n    number: "3212020101220190001"\n    want: {error: student_id_length}\n'
+                 '  - note: expected a layout\n    number: "32120201"\n    want: {layout: compulsory}\n', encoding="utf-8")
+    cases = load_case_file(f, jiangsu)
+    assert all(isinstance(c, IdCase) for c in cases)
+    results = {c.note: run_case(jiangsu, c) for c in cases}
+    assert {n: r.mismatches for n, r in results.items()} == {
+        "wrong part": ("parts",), "wrong layout": ("layout",), "expected an error": ("error",),
+        "expected a layout": ("error",)}
+    assert "entry_year expected '2018', got '2019'" in results["wrong part"].messages[0]
+
+
+def test_invalid_student_id_case_files(tmp_path):
+    jiangsu = load_policy("jiangsu")
+    f = tmp_path / "ids.yaml"
+    f.write_text('question: student_id\ncases:\n'
+                 '  - note: unquoted\n    number: 3212020101220190001\n    want: {layout: compulsory}\n'
+                 '  - note: no such layout\n    number: "1"\n    want: {layout: pupil}\n'
+                 '  - note: no such part\n    number: "1"\n    want: {layout: senior, parts: {entry_year: "19"}}\n'
+                 '  - note: bad stage\n    number: "1"\n    stage: middle\n    want: {error: student_id_length}\n'
+                 '  - note: bad error\n    number: "1"\n    want: {error: too_short}\n', encoding="utf-8")
+    _, diags = check_case_file(f, jiangsu)
+    assert [(d.code, d.path) for d in diags] == [
+        ("bad_type", "cases[0].number"),
+        ("bad_value", "cases[1].want.layout"),
+        ("bad_value", "cases[2].want.parts.entry_year"),
+        ("bad_value", "cases[3].stage"),
+        ("bad_value", "cases[4].want.error"),
+    ]
+
+
+# -- layers: coverage per layer's text --------------------------------------------------------------------
+
+
+def test_coverage_knows_each_articles_layer_and_what_cites_it():
+    layer = load_policy(HERE / "policies" / "tiny_layer")
+    from xueji_rules.compliance import coverage
+
+    cov = {c.article: c for c in coverage(layer, [])}
+    assert (cov["第一条"].layer, cov["一"].layer) == ("tiny", "tiny_layer")
+    assert cov["四"].parameters == ("hours",) and cov["四"].encoded and not cov["四"].rules
+    assert cov["三"].repeals == ("suspension.senior_third",) and cov["三"].encoded
+    assert not cov["第四条"].encoded  # `term` is read only by a deadline: no rule's status can cover it
+
+
+# -- cross-region cases ----------------------------------------------------------------------------------------
+
+CROSS = CASES / "cross"
+
+
+def test_cross_region_cases_run_in_every_region():
+    from xueji_rules.compliance import run_cross_suite
+
+    suite = run_cross_suite(CROSS / "tiny_vs_layer.yaml")
+    assert (suite.passed, suite.failed) == (6, 0)
+    assert suite.regions == ("../../policies/tiny", "../../policies/tiny_layer")
+    assert {r.case.region for r in suite.results} == set(suite.regions)
+    assert all(r.case.note in {"缺课205学时：原规定须超过210，县里调整为超过200", "高中缺课超过三分之一：县里自2025-06-01废止了该条",
+                               "初三乡镇医院证明：原规定原则上不，县里不得"} for r in suite.results)
+
+
+def test_cross_region_failures_name_the_region():
+    from xueji_rules.compliance import run_cross_suite
+
+    suite = run_cross_suite(CROSS / "failing.yaml")
+    assert (suite.passed, suite.failed) == (2, 2)
+    bad = {(r.case.note, r.case.region): r.mismatches for r in suite.results if not r.passed}
+    assert bad == {("wrong why in one region", "../../policies/tiny"): ("why",),
+                   ("wrong outcome in the other", "../../policies/tiny_layer"): ("outcome",)}
+    assert suite.to_dict()["cases"][0]["region"] == "../../policies/tiny"
+
+
+def test_cross_region_files_are_checked_against_each_regions_policy():
+    from xueji_rules.compliance.cross_region import check_cross_file, load_region_policies
+
+    f = CROSS / "invalid" / "shapes.yaml"
+    policies, broken = load_region_policies(f)
+    assert set(policies) == {"../../../policies/tiny", "../../../policies/tiny_layer"} and not broken
+    _, diags = check_cross_file(f, policies)
+    assert [(d.code, d.path) for d in diags] == [
+        ("missing_why", "cases[0].want.../../../policies/tiny"),
+        ("unknown_region", "cases[1].want.atlantis"),
+        ("unknown_rule", "cases[2].want.../../../policies/tiny_layer.failed[0]"),
+        ("unknown_article", "cases[2].want.../../../policies/tiny_layer.why"),
+        ("missing_region", "cases[3].want"),
+    ]
+    assert all(d.line is not None for d in diags)
+
+
+def test_a_region_that_does_not_load_is_one_problem_and_the_others_still_run(tmp_path):
+    from xueji_rules.compliance import run_cross_suite
+
+    shutil.copytree(TINY, tmp_path / "policies" / "tiny")
+    shutil.copytree(HERE / "policies" / "tiny_layer", tmp_path / "policies" / "tiny_layer")
+    q = tmp_path / "policies" / "tiny_layer" / "questions" / "suspension.yaml"
+    q.write_text(q.read_text(encoding="utf-8").replace("article: 一\n", "article: 九\n", 1), encoding="utf-8")
+    folder = tmp_path / "cases" / "cross_region"
+    folder.mkdir(parents=True)
+    shutil.copy(CROSS / "tiny_vs_layer.yaml", folder / "pair.yaml")
+    suite = run_cross_suite(folder)
+    assert suite.passed == 3 and suite.failed == 1
+    (problem,) = suite.problems
+    assert problem.error.message.startswith("../../policies/tiny_layer: its policy does not load, so 3 cases did not run")
+    assert problem.diagnostics[0].code == "unknown_article"
+
+
+def test_the_projects_cross_region_cases_cover_the_three_regions():
+    """At least 20 fact sets; each names two or more regions, and the answers differ between them."""
+    from xueji_rules.compliance import cross_region_files, load_cross_file
+    from xueji_rules.compliance.cross_region import load_region_policies
+
+    cases = []
+    for f in cross_region_files(HERE / "cross_region"):
+        policies, broken = load_region_policies(f)
+        assert not broken, broken
+        cases += load_cross_file(f, policies)
+    assert len(cases) >= 20
+    for c in cases:
+        assert len(c.regions) >= 2
+        answers = {(w.outcome, w.certificate if w.check_certificate else None, w.why) for _, w in c.wants}
+        assert len(answers) >= 2, c.note
+        assert all(w.check_why for _, w in c.wants), c.note
+    regions = {r for c in cases for r in c.regions}
+    assert {"jiangsu", "shandong", "nanchang"} <= regions
+
+
+def test_pytest_plugin_collects_cross_region_cases(tmp_path):
+    """One item per case and region, named `note [region]`; a failure shows file:line, note and region."""
+    shutil.copytree(TINY, tmp_path / "policies" / "tiny")
+    shutil.copytree(HERE / "policies" / "tiny_layer", tmp_path / "policies" / "tiny_layer")
+    folder = tmp_path / "tests" / "cross_region"
+    folder.mkdir(parents=True)
+    for name in ("tiny_vs_layer.yaml", "failing.yaml"):
+        shutil.copy(CROSS / name, folder / name)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "xueji_rules.compliance.pytest_plugin", "-p", "no:cacheprovider",
+         "-q", "-rN", str(folder)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+    )
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    assert "2 failed, 8 passed" in out
+    assert "failing.yaml:7: wrong why in one region [../../policies/tiny]" in out
+    assert "suspension: wrong why in one region [../../policies/tiny]" in out
+    assert "question suspension on 2025-06-30 in tiny" in out
+    assert "Traceback" not in out

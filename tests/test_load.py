@@ -49,7 +49,20 @@ CASES = {
     "parameter_gap": ("parameter_gap", "policy.yaml", 23, 7, "parameters.hours.values"),
     "parameter_bad_date": ("bad_value", "policy.yaml", 24, 19, "parameters.hours.values.2015-02-30"),
     "bad_positions": ("bad_positions", "policy.yaml", 43, 47, "student_ids.pupil.fields[1].positions"),
+    # layers: a folder `layer/` extending `../base` (or `../city`, which extends `../base`)
+    "nothing_to_replace": ("nothing_to_replace", "layer/policy.yaml", 20, 19, "questions.suspension.rules[0].replaces"),
+    "parameter_set_twice": ("parameter_set_twice", "layer/policy.yaml", 17, 5, "parameters.hours"),
+    "parameter_exists": ("parameter_exists", "layer/policy.yaml", 17, 5, "parameters.hours"),
+    "nothing_to_override": ("nothing_to_override", "layer/policy.yaml", 20, 16, "parameters.hour.overrides"),
+    "nothing_to_repeal": ("nothing_to_repeal", "layer/policy.yaml", 16, 34, "repeals[0].rule"),
+    "foreign_article": ("foreign_article", "layer/policy.yaml", 24, 18, "questions.suspension.rules[0].article"),
+    "unknown_parent": ("unknown_parent", "layer/policy.yaml", 4, 12, "policy.extends"),
 }
+
+
+def target(folder: Path) -> Path:
+    """The policy a case folder checks: the folder itself, or its `layer/` over a parent folder beside it."""
+    return folder / "layer" if (folder / "layer").is_dir() else folder
 
 
 def as_tuple(diag, folder: Path):
@@ -68,9 +81,18 @@ class TestBrokenPolicies:
         """The broken policy fails to load with the expected code, at the expected file, line, column and path."""
         folder = BROKEN / case
         with pytest.raises(PolicyError) as info:
-            compile_policy(folder)
+            compile_policy(target(folder))
         found = [as_tuple(d, folder) for d in info.value.diagnostics]
         assert CASES[case] in found
+
+    @pytest.mark.parametrize("case", sorted(c for c in CASES if (BROKEN / c / "layer").is_dir()))
+    def test_a_layer_has_exactly_its_one_problem(self, case):
+        """Each layered fixture is valid but for the one thing broken, and its parents are valid."""
+        folder = BROKEN / case
+        assert [as_tuple(d, folder) for d in check_policy(folder / "layer")] == [CASES[case]]
+        for parent in ("base", "city"):
+            if (folder / parent).is_dir():
+                assert check_policy(folder / parent) == []
 
     def test_unknown_key_hint_names_the_key_meant(self):
         """A misspelt key's hint suggests the allowed key it resembles."""

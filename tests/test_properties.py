@@ -47,8 +47,25 @@ def _last_day(policy) -> dt.date:
     return end
 
 
+def _calendar_span(policy) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the policy's school calendar, if it has one (a date outside it is a DateError)."""
+    from xueji_rules import _yaml
+    from xueji_rules.school_calendar import check_and_build
+
+    path = Path(policy.folder) / "calendar.yaml"
+    if not path.is_file():
+        return None
+    doc, _ = _yaml.load_file(path)
+    calendar, _ = check_and_build(doc.value["calendar"], lambda *a: a)
+    return calendar.first_day, calendar.last_day
+
+
 def days_in_force(policy) -> st.SearchStrategy:
-    return dates_between(policy.effective_from, _last_day(policy))
+    first, last = policy.effective_from, _last_day(policy)
+    span = _calendar_span(policy)
+    if span is not None:  # questions about dates the calendar does not cover are errors, tested in test_time.py
+        first, last = max(first, span[0]), min(last, span[1])
+    return dates_between(first, last)
 
 
 #: Policies by name, so that a failing example prints as a name, not a whole Policy.

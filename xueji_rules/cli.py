@@ -6,6 +6,10 @@ Commands::
     xueji validate [PATH ...]            every bundled policy when no PATH
     xueji questions REGION               questions and the facts their rules read
     xueji params REGION [--on DATE]      thresholds in force on a date
+    xueji show REGION [--on DATE] [--format text|json|markdown]
+                                         the effective policy after layering, with provenance
+    xueji compare REGION REGION ... [--facts FILE --question Q] [--on DATE] [--format text|markdown|html|json]
+                                         parameters that differ, and each region's decision
     xueji test [PATH ...] [--policy P]   compliance cases and article coverage
     xueji id REGION NUMBER [--stage S]   decode a student ID (学籍号)
     xueji regions                        the bundled regions
@@ -31,13 +35,18 @@ import json
 import os
 import sys
 import traceback
-import unicodedata
 from fractions import Fraction
 from pathlib import Path
 
 import attrs
 
 from .errors import DateError, Diagnostic, FactsError, XuejiError
+
+
+class UsageError(XuejiError):
+    """Arguments that go together were not given together."""
+
+    code = "usage"
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -159,6 +168,45 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     pa.add_argument("--on", metavar="DATE", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
     _fmt_arg(pa)
 
+    sh = sub.add_parser(
+        "show", parents=[common], formatter_class=raw, help="the effective policy after layering, with provenance",
+        description="Every layer (id, title, document number, issuer, dates), every parameter with its values by\n"
+                    "date and where each comes from (layer, file:line, article), and every question's rules in\n"
+                    "order: strength, when/require, article, dates in force, layer, file:line, and notes\n"
+                    "(replaced by, repealed by). With --on, what is in force on that date is marked.",
+        epilog="examples:\n"
+               "  xueji show jiangsu\n"
+               "  xueji show shandong/jinxiang --on 2025-03-03\n"
+               "  xueji show tests/policies/tiny_layer --format markdown > tiny_layer.md\n"
+               "  xueji show jiangsu --format json",
+    )
+    sh.add_argument("region", metavar="REGION")
+    sh.add_argument("--on", metavar="DATE", help="mark the rules and values in force on this date (YYYY-MM-DD)")
+    sh.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
+
+    c = sub.add_parser(
+        "compare", parents=[common], formatter_class=raw, help="regions side by side: parameters and decisions",
+        description="The parameters that differ between the regions (matched by their `compare:` key, else by\n"
+                    "name), each with its value, unit, article and the text's words; and, with --facts and\n"
+                    "--question, each region's decision for the same facts with its outcome, failed rules and\n"
+                    "the article it rests on (docs/compare.md).",
+        epilog="examples:\n"
+               "  xueji compare jiangsu shandong nanchang --on 2025-03-03\n"
+               "  xueji compare jiangsu shandong nanchang --question suspension --facts facts.yaml --on 2025-03-03\n"
+               "  xueji compare jiangsu tests/policies/tiny --format html > compare.html\n"
+               "  xueji compare jiangsu shandong --format markdown --all\n\n"
+               "A region that does not load yet (its policy is still being written) is a user error (exit 2).",
+    )
+    c.add_argument("regions", nargs="+", metavar="REGION", help="two or more region names or policy folders")
+    c.add_argument("--facts", "-f", metavar="FILE", help="facts file (YAML or JSON), or - for stdin; needs --question")
+    c.add_argument("--question", "-q", metavar="QUESTION", help="the question to answer in each region")
+    c.add_argument("--on", metavar="DATE", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
+    c.add_argument("--all", action="store_true", help="every parameter, not only those that differ")
+    c.add_argument("--no-parameters", dest="parameters", action="store_false", help="only the decisions")
+    c.add_argument("--width", type=int, default=30, metavar="N", help="wrap text cells at N columns (default: 30)")
+    c.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                   help="output format (default: text)")
+
     t = sub.add_parser(
         "test", parents=[common], formatter_class=raw, help="run compliance cases and report article coverage",
         description="Run the compliance cases (policies/<region>/tests/*.yaml): print each failure with\n"
@@ -199,19 +247,17 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
 
 
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    from ._width import display_width
+
+    return display_width(text)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    """Columns padded by display width (a Chinese character is two columns)."""
-    cols = [headers] + rows
-    widths = [max(_width(r[c]) for r in cols) for c in range(len(headers))]
-    lines = []
-    for r in cols:
-        cells = [cell + " " * (widths[c] - _width(cell)) for c, cell in enumerate(r)]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """Columns padded by display width: a Chinese character is two columns, a combining or
+    zero-width character none, an ambiguous one (Ⅱ) one or two (XUEJI_AMBIGUOUS_WIDTH)."""
+    from ._width import table
+
+    return table(headers, [[str(c).replace("\n", " ") for c in r] for r in rows])
 
 
 def _rel(path) -> str:
@@ -406,7 +452,71 @@ def cmd_params(args, out, err, stdin) -> int:
     return EXIT_OK
 
 
+def cmd_show(args, out, err, stdin) -> int:
+    from .load import load_policy
+    from .show import describe, render_markdown, render_text
+
+    policy = load_policy(args.region)
+    day = _day(args.on) if args.on else None
+    data = describe(policy, day)
+    if args.format == "json":
+        _dump(data, out)
+    elif args.format == "markdown":
+        out.write(render_markdown(data))
+    else:
+        out.write(render_text(data))
+    return EXIT_OK
+
+
+def cmd_compare(args, out, err, stdin) -> int:
+    from .compare import compare_decisions, compare_parameters, load_regions, render_html, render_markdown, render_text
+
+    if len(args.regions) < 2:
+        raise UsageError("compare needs at least two regions, e.g. `xueji compare jiangsu shandong`")
+    if args.facts and not args.question:
+        raise UsageError("--facts needs --question: which question to answer in each region")
+    if args.question and not args.facts:
+        raise UsageError("--question needs --facts: the facts to answer it for")
+    if not args.parameters and not args.facts:
+        raise UsageError("--no-parameters leaves nothing to show without --facts and --question")
+    day = _day(args.on)
+    policies = load_regions(args.regions)
+    facts = _read_facts(args.facts, stdin) if args.facts else None
+    if args.question:
+        for p in policies:  # an unknown question everywhere is a user error; in some regions a row says so
+            if args.question in p.questions:
+                break
+        else:
+            policies[0].question(args.question)
+    table = compare_parameters(policies, day, names=args.regions) if args.parameters else None
+    rows = compare_decisions(policies, args.question, facts, day, names=args.regions) if facts is not None else None
+    if args.format == "json":
+        doc = {"on": day.isoformat()}
+        if table is not None:
+            doc.update(table.to_dict(all_rows=args.all))
+        if rows is not None:
+            doc["question"] = args.question
+            doc["decisions"] = [r.to_dict() for r in rows]
+        _dump(doc, out)
+    elif args.format == "markdown":
+        out.write(render_markdown(table, rows, question=args.question, all_rows=args.all))
+    elif args.format == "html":
+        out.write(render_html(table, rows, question=args.question, all_rows=args.all,
+                              title="xueji compare: " + " · ".join(args.regions)))
+    else:
+        out.write(render_text(table, rows, question=args.question, all_rows=args.all, width=max(8, args.width)))
+    return EXIT_OK
+
+
+def _is_cross_target(path: str) -> bool:
+    from .compliance.cross_region import FOLDER, is_cross_region_file
+
+    p = Path(path)
+    return is_cross_region_file(p) or (p.is_dir() and p.absolute().name == FOLDER)
+
+
 def cmd_test(args, out, err, stdin) -> int:
+    from .compliance.cross_region import default_folder, run_cross_suite
     from .compliance.runner import run_suite
     from .load import policies_root, regions
 
@@ -414,9 +524,13 @@ def cmd_test(args, out, err, stdin) -> int:
         paths = args.paths
     elif args.policy:  # `xueji test --policy jiangsu`: that policy's own cases
         paths = [args.policy]
-    else:
+    else:  # every bundled region (layers too), then the cross-region cases beside them
         paths = [str(policies_root() / name) for name in regions()]
-    suites = [run_suite(p, policy=args.policy) for p in paths]
+        cross = default_folder()
+        if cross is not None:
+            paths.append(str(cross))
+    suites = [run_cross_suite(p) if _is_cross_target(p) and not args.policy else run_suite(p, policy=args.policy)
+              for p in paths]
     passed = sum(s.passed for s in suites)
     failed = sum(s.failed for s in suites)
     if args.format == "json":
@@ -431,19 +545,37 @@ def cmd_test(args, out, err, stdin) -> int:
             if r.passed:
                 continue
             c = r.case
-            out.write(f"FAIL {_rel(c.file)}:{c.line}: {c.note}\n")
-            out.write(f"  question {c.question} on {c.on.isoformat()}\n")
+            region = f" [{c.region}]" if getattr(c, "region", None) else ""
+            out.write(f"FAIL {_rel(c.file)}:{c.line}: {c.note}{region}\n")
+            out.write(f"  question {c.question}" + (f" on {c.on.isoformat()}" if c.on else "") + "\n")
             for m in r.messages:
                 out.write(f"  {m}\n")
     for s in suites:
+        if s.regions:  # a cross-region suite: how each region fared
+            out.write(f"\ncross-region cases: {_rel(s.folder)}\n")
+            rows, broken = [], False
+            for region in s.regions:
+                mine = [r for r in s.results if r.case.region == region]
+                not_run = any(p.error.message.startswith(f"{region}: ") for p in s.problems)
+                broken = broken or not_run
+                rows.append([region, str(sum(1 for r in mine if r.passed)), str(sum(1 for r in mine if not r.passed)),
+                             "does not load: its cases did not run" if not_run else ""])
+            headers = ["region", "passed", "failed"] + (["policy"] if broken else [])
+            out.write(_table(headers, [r[:len(headers)] for r in rows]) + "\n")
+            continue
         if s.policy is None or not s.coverage:
             continue
-        out.write(f"\ncoverage: {s.policy.id} {s.policy.jurisdiction_name}《{s.policy.title}》\n")
-        rows = [[c.article, str(c.held), str(c.failed), c.status] for c in s.coverage]
-        out.write(_table(["article", "held", "failed", "covered"], rows) + "\n")
-        n = sum(1 for c in s.coverage if c.covered)
-        enc = sum(1 for c in s.coverage if c.encoded)
-        out.write(f"{n} of {enc} encoded articles covered ({len(s.coverage) - enc} not encoded)\n")
+        for layer, items in s.by_layer():
+            if layer is None:
+                out.write(f"\ncoverage: {s.policy.id} {s.policy.jurisdiction_name}《{s.policy.title}》\n")
+            else:
+                whose = "" if layer.id == s.policy.id else f" (as the cases of {s.policy.id} cover it)"
+                out.write(f"\ncoverage: {layer.id} {layer.jurisdiction_name}《{layer.title}》{whose}\n")
+            rows = [[c.article, str(c.held), str(c.failed), c.status] for c in items]
+            out.write(_table(["article", "held", "failed", "covered"], rows) + "\n")
+            n = sum(1 for c in items if c.covered)
+            enc = sum(1 for c in items if c.encoded)
+            out.write(f"{n} of {enc} encoded articles covered ({len(items) - enc} not encoded)\n")
     if not any(s.files for s in suites):
         out.write("no compliance cases found\n")
     out.write(f"{passed} passed, {failed} failed\n")
@@ -503,7 +635,7 @@ def cmd_regions(args, out, err, stdin) -> int:
 
 COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
-    "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
+    "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
 }
 
 

@@ -125,6 +125,8 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             None if outcome == "undetermined" else False)
         try:
             certificate = certify(F, params, day, granted)
+        except DateError:
+            raise  # a date outside the school calendar or the working-day data: said, never hidden
         except (ArithmeticError, ValueError):
             certificate = None
 

@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from .conditions.compile import RUNTIME, Compiled, Compiler
+from .conditions.compile import RUNTIME, Compiled, Compiler, may_fail
 
 
 @attrs.frozen
@@ -281,7 +281,8 @@ def _local(path: str) -> str:
 
 
 def _unsafe(code: str) -> bool:
-    return "Fraction(" in code or "_add_duration" in code or "_sub_duration" in code or "_date_in" in code
+    """Code that may fail on odd facts or dates (conditions.compile.may_fail): evaluated only where a rule needs it."""
+    return may_fail(code)
 
 
 _PARAM = re.compile(r"P\['([A-Za-z0-9_]+)'\]")

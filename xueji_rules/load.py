@@ -33,7 +33,9 @@ from .policy import (
     Certificate,
     Deadline,
     IdField,
+    LayerInfo,
     Parameter,
+    ParameterSource,
     Policy,
     Question,
     Reading,
@@ -249,21 +251,28 @@ class _Loader:
         self.layers = []
         chain, seen = [self.folder], {self.folder.resolve()}
         while True:
-            meta = self._peek_meta(chain[0])
+            meta, meta_doc = self._peek_meta(chain[0])
             parent = meta.get("extends") if isinstance(meta, dict) else None
             if not parent:
                 break
+
+            def at_extends(code, message, hint=None, folder=chain[0]):
+                # point at the `extends:` line when the file could be read
+                if meta_doc is not None:
+                    self.diags.append(meta_doc.diagnostic(code, message, ("policy", "extends"), hint))
+                else:
+                    self.diags.append(Diagnostic(code, message, str(folder / "policy.yaml"), hint=hint))
+
             try:
                 # a folder relative to the layer (`extends: ..`), else a bundled region's name
                 near = chain[0] / str(parent)
                 folder = near.resolve() if (near / "policy.yaml").is_file() else resolve(parent)
             except UnknownRegionError as exc:
-                self.diags.append(Diagnostic("unknown_parent", f"{chain[0].name} extends '{parent}': {exc}",
-                                             str(chain[0] / "policy.yaml"), hint="name a bundled region, e.g. extends: shandong"))
+                at_extends("unknown_parent", f"{chain[0].name} extends '{parent}': {exc}",
+                           "name a folder relative to this one (extends: ../shandong) or a bundled region (extends: shandong)")
                 break
             if folder.resolve() in seen:
-                self.diags.append(Diagnostic("extends_cycle", f"policies extend each other in a circle: {parent}",
-                                             str(chain[0] / "policy.yaml")))
+                at_extends("extends_cycle", f"policies extend each other in a circle: {parent}")
                 break
             seen.add(folder.resolve())
             chain.insert(0, folder)
@@ -272,13 +281,14 @@ class _Loader:
         return digest.hexdigest()
 
     @staticmethod
-    def _peek_meta(folder: Path) -> dict:
+    def _peek_meta(folder: Path) -> tuple[dict, object]:
+        """(the `policy:` section, its document) of a folder's policy.yaml; ({}, None) when unreadable."""
         try:
             doc, _ = _yaml.load_file(folder / "policy.yaml")
         except OSError:
-            return {}
+            return {}, None
         value = doc.value if doc is not None and isinstance(doc.value, dict) else {}
-        return value.get("policy") if isinstance(value.get("policy"), dict) else {}
+        return (value.get("policy") if isinstance(value.get("policy"), dict) else {}), doc
 
     def _read_layer(self, folder: Path, index: int, digest) -> None:
         layer = _Layer(index=index, folder=folder)
@@ -446,7 +456,7 @@ class _Loader:
                 return None, ""
             if article_layer[art_id] is not layer:
                 self.diag(doc, "foreign_article",
-                          f"{art_id} is an article of {article_layer[art_id].id}; a rule of {layer.id} cites its own text",
+                          f"{art_id} is an article of {article_layer[art_id].id}; what {layer.id} encodes cites its own text",
                           path + ("article",), f"cite an article of {layer.meta['regulation']['title']}")
             quote = body.get("quote") or article.text
             if _norm(quote) not in _norm(article.text):
@@ -468,7 +478,8 @@ class _Loader:
         param_types: dict[str, Type] = {}
         runtime_values: dict[str, list] = {}
         for name, contributions in self.entries.get("parameters", {}).items():
-            dated, runtime, types, origin = [], [], set(), []
+            dated, runtime, types, origin, sources = [], [], set(), [], []
+            compare_key = None
             for position, (body, doc, path) in enumerate(contributions):
                 layer = self.layer_of[id(doc)]
                 if position == 0 and body.get("overrides"):
@@ -504,6 +515,10 @@ class _Loader:
                 dated += [(d, display) for d, display, _ in layer_dates]
                 runtime += [(d, rt) for d, _, rt in layer_dates]
                 origin.append(f"{layer.id}: {doc.file}")
+                sources.append(ParameterSource(layer.id, doc.file, doc.where(path)[0], body["article"], body.get("quote"),
+                                               tuple((d, display) for d, display, _ in layer_dates),
+                                               bool(body.get("overrides"))))
+                compare_key = body.get("compare", compare_key if position else None)
             if len(types) > 1:
                 self.diag(doc, "parameter_type", f"the values of {name} are not all of one kind", path + ("values",))
             dated.sort(key=lambda x: x[0])
@@ -515,7 +530,7 @@ class _Loader:
                           path + ("values",), f"add a value dated {since.isoformat()}")
             parameters[name] = Parameter(name, body["title"], body.get("unit"), body["article"], body.get("quote"),
                                          tuple(dated), body.get("en"), body.get("rounding"), reading_ids(doc, path, body),
-                                         origin=tuple(origin))
+                                         origin=tuple(origin), sources=tuple(sources), compare=compare_key)
             runtime_values[name] = runtime
 
         # the calendar: the nearest layer's
@@ -556,7 +571,9 @@ class _Loader:
                 return dict.__contains__(inner, key) or (key in raw_defs and key not in in_progress)
 
         defs = _Defs()
-        scope = Scope(param_types, defs, has_calendar=self.calendar is not None)
+        # a calendar section that does not validate is reported once, at the calendar, not again at every rule using it
+        has_calendar = any(layer.calendar is not None for layer in self.layers)
+        scope = Scope(param_types, defs, has_calendar=has_calendar)
         for key in raw_defs:
             defs[key]
         for key, (body, doc, path) in raw_defs.items():
@@ -631,6 +648,18 @@ class _Loader:
             questions=questions,
             student_ids=student_ids,
             folder=str(self.folder),
+            layers=tuple(
+                LayerInfo(
+                    id=layer.id, title=layer.meta["regulation"]["title"],
+                    document_number=layer.meta["regulation"].get("document_number"),
+                    issued_by=layer.meta["regulation"]["issued_by"], effective_from=layer.effective_from,
+                    effective_until=_to_date(layer.meta["regulation"].get("effective_until")),
+                    folder=str(layer.folder), jurisdiction_name=layer.meta["jurisdiction"]["name"],
+                    jurisdiction_code=str(layer.meta["jurisdiction"]["code"]), extends=layer.meta.get("extends"),
+                    source=layer.meta["regulation"]["source"],
+                )
+                for layer in self.layers
+            ),
             eras=tuple(starts),
             era_values=tuple(era_values),
         )
@@ -702,11 +731,13 @@ class _Loader:
                 start = layer.effective_from
             end = _to_date(in_force.get("until"))
             repeal = repeals.get((qname, rid))
+            repealed_by = ()
             if repeal is not None:
                 rdate = _to_date(repeal[0]["from"])
                 end = rdate if end is None else min(end, rdate)
                 rlayer = self.layer_of[id(repeal[1])]
                 note = f"自 {rdate.isoformat()} 起由 {rlayer.id} {repeal[0]['article']} 废止"
+                repealed_by = (rlayer.id, repeal[0]["article"], rdate)
             if until is not None:
                 end = until if end is None else min(end, until)
             when = self.compile_condition(compiler, scope, rbody["when"], doc, rpath + ("when",)) if "when" in rbody else None
@@ -742,7 +773,7 @@ class _Loader:
                 required_facts=tuple(p for p in FACTS if p in facts),
                 parameters=tuple(sorted(params)),
                 file=doc.file, line=line, layer=layer.id,
-                in_force=(start, end), note=note, replaces=rbody.get("replaces"),
+                in_force=(start, end), note=note, replaces=rbody.get("replaces"), repealed_by=repealed_by,
                 info=RuleInfo(
                     id=rid, title=rbody["title"], strength=strength, article=article.id,
                     article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],

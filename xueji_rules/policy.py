@@ -56,6 +56,36 @@ class Reading:
 
 
 @attrs.frozen
+class ParameterSource:
+    """One layer's setting of a parameter: where it is written and the dated values it gives."""
+
+    layer: str  # the policy (layer) id
+    file: str
+    line: int | None
+    article: str
+    quote: str | None
+    values: tuple  # (from_date, display value) as this layer wrote them
+    overrides: bool = False
+
+
+@attrs.frozen
+class LayerInfo:
+    """One policy in a chain of layers (the province first, the policy asked for last)."""
+
+    id: str
+    title: str
+    document_number: str | None
+    issued_by: str
+    effective_from: _dt.date
+    effective_until: _dt.date | None
+    folder: str
+    jurisdiction_name: str = ""
+    jurisdiction_code: str = ""
+    extends: str | None = None  # as written in its policy.yaml
+    source: str = ""
+
+
+@attrs.frozen
 class Parameter:
     """A named threshold with its dated values; ``values`` are (from_date, value), oldest first."""
 
@@ -69,6 +99,15 @@ class Parameter:
     rounding: str | None = None
     readings: tuple = ()
     origin: tuple = ()  # "layer: file" of each policy that set it, the extended one first
+    sources: tuple = ()  # ParameterSource of each policy that set it, the extended one first
+    compare: str | None = None  # key matching this parameter with other regions' (xueji compare)
+
+    def source_of(self, start: _dt.date) -> ParameterSource | None:
+        """The layer whose value takes effect on ``start`` (a date of ``values``)."""
+        for src in reversed(self.sources):
+            if any(d == start for d, _ in src.values):
+                return src
+        return self.sources[-1] if self.sources else None
 
     def value_on(self, on: _dt.date) -> Any:
         starts = [d for d, _ in self.values]
@@ -120,6 +159,7 @@ class Rule:
     in_force: tuple = (None, None)  # (from, until): until excluded; None is open
     note: str | None = None  # e.g. replaced or repealed by a layer, from a date
     replaces: str | None = None  # the extended policy's rule it takes the place of
+    repealed_by: tuple = ()  # (layer, article, from date) when a layer repeals it
     info: Any = attrs.field(default=None, eq=False, repr=False)  # decision.RuleInfo, built at load
 
     @property
@@ -205,6 +245,8 @@ class Policy:
     questions: dict = attrs.field(eq=False, repr=False)
     student_ids: dict = attrs.field(eq=False, repr=False)
     folder: str = attrs.field(eq=False, repr=False, default="")
+    #: LayerInfo of every policy in the chain, the one extended first and this one last
+    layers: tuple = attrs.field(eq=False, repr=False, default=())
     _eras: tuple = attrs.field(eq=False, repr=False, default=())
     _era_values: tuple = attrs.field(eq=False, repr=False, default=())
 

@@ -79,6 +79,24 @@ def add_working_days(day: _dt.date, n: int) -> _dt.date:
     return days[i]
 
 
+def within_working_days(day: _dt.date, anchor: _dt.date, n: int) -> bool:
+    """Whether ``day`` lies within ``n`` working days before or after ``anchor``, both edges included.
+
+    The window runs from the ``n``-th working day before ``anchor`` to the ``n``-th
+    working day after it (the same counting as ``add_working_days``), so a day off
+    just past either edge is outside. Equivalently: fewer than ``n`` working days
+    lie strictly between ``day`` and ``anchor``; this is symmetric in the two dates.
+    """
+    days, first, last = _index()
+    for d in (day, anchor):
+        if not first <= d.year <= last:
+            raise _uncovered(d, first, last)
+    if n <= 0 or day == anchor:
+        return day == anchor or n > 0
+    lo, hi = (day, anchor) if day < anchor else (anchor, day)
+    return bisect.bisect_left(days, hi) - bisect.bisect_right(days, lo) < n
+
+
 def working_days_between(start: _dt.date, end: _dt.date) -> int:
     """How many working days lie after ``start`` up to and including ``end`` (negative if ``end`` is earlier)."""
     days, first, last = _index()

@@ -17,8 +17,22 @@ what the answer must be::
 ``want`` keys: ``outcome`` (required unless ``error``), ``failed`` (exactly these
 rule ids fail, order-free), ``held`` (at least these hold), ``certificate``
 (``null`` = none), ``missing`` (at least these facts reported missing),
-``approvers`` (at least these), ``error`` (instead of an answer, an error with
-this code, e.g. ``unknown_fact``).
+``approvers`` (at least these), ``why`` (the article the answer rests on: the
+first failed rule's, else the first held ground's — see ``compare.deciding_rule``;
+``null`` = no rule decides), ``error`` (instead of an answer, an error with this
+code, e.g. ``unknown_fact``).
+
+Student-ID cases (``question: student_id``) give a ``number`` (text, in quotes),
+an optional ``stage``, and ``want: {layout: …, parts: {name: value}}`` or
+``want: {error: student_id_length}``; no date is needed::
+
+    question: student_id
+    cases:
+      - note: 19 位义务教育学籍号
+        number: "3212020101220190001"
+        want: {layout: compulsory, parts: {entry_year: "2019"}}
+
+Cross-region case files (``cross_region.py``) use the same ``want`` per region.
 
 Every problem in a file is a Diagnostic with file, line, column and path; a
 file with any problem raises CaseFileError and none of its cases run.
@@ -41,7 +55,17 @@ from ..policy import OUTCOMES
 
 FILE_KEYS = ("question", "on", "facts", "cases")
 CASE_KEYS = ("note", "facts", "on", "want")
-WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "error")
+WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "why", "error")
+ID_CASE_KEYS = ("note", "number", "stage", "want")
+ID_WANT_KEYS = ("layout", "parts", "error")
+STUDENT_ID = "student_id"
+
+#: Error codes a student-ID case may expect.
+ID_ERROR_CODES = {
+    "student_id_length": "the number has a length no layout has",
+    "student_id_format": "the number has a character that is not a digit",
+    "facts_invalid": "any reason (e.g. no layout for the stage)",
+}
 
 #: Error codes a case may expect under ``want.error``: the error's own code or one of its diagnostics'.
 ERROR_CODES = {
@@ -66,6 +90,40 @@ class Want:
     missing: tuple | None = None
     approvers: tuple | None = None
     error: str | None = None
+    why: str | None = None
+    check_why: bool = False
+
+
+@attrs.frozen
+class IdWant:
+    """What a student-ID case expects: a layout and parts, or an error."""
+
+    layout: str | None = None
+    parts: tuple = ()  # (name, value) pairs that must match
+    error: str | None = None
+
+
+@attrs.frozen
+class IdCase:
+    """One student-ID case: a number (and stage) and how it must decode."""
+
+    file: str
+    line: int | None
+    index: int
+    note: str
+    number: str
+    stage: str | None
+    want: IdWant
+    question: str = STUDENT_ID
+    on: _dt.date | None = None
+    region: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.note
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 @attrs.frozen
@@ -82,6 +140,8 @@ class Case:
     want: Want
     #: maps a fact path to its (line, column) in the case file, for error messages
     positions: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
+    #: in a cross-region file, the region this copy of the case is for
+    region: str | None = None
 
     @property
     def name(self) -> str:
@@ -153,7 +213,103 @@ def _rename_on(doc: _yaml.Document, prefix: tuple) -> None:
         doc.positions[prefix + ("on",) + key[len(old):]] = doc.positions.pop(key)
 
 
-class _Reader:
+class _IdReader:
+    """Reading mixin for student-ID case files."""
+
+    def read_ids(self, top: dict) -> list:
+        doc = self.doc
+        self.keys(top, ("question", "cases"), ())
+        raw_cases = top.get("cases")
+        if raw_cases is None:
+            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
+            return []
+        if not isinstance(raw_cases, list):
+            self.diag("bad_type", "cases must be a list", ("cases",))
+            return []
+        if not raw_cases:
+            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
+        layouts = self.policy.student_ids if self.policy is not None else None
+        cases, notes = [], {}
+        for i, raw in enumerate(raw_cases):
+            path = ("cases", i)
+            if not isinstance(raw, dict):
+                self.diag("bad_type", "a case must be a mapping with note, number and want", path)
+                continue
+            before = len(self.diags)
+            self.keys(raw, ID_CASE_KEYS, path)
+            note = raw.get("note")
+            if note is None:
+                self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case checks")
+            else:
+                note = str(note).strip()
+                if note in notes:
+                    line, _ = doc.where(("cases", notes[note]))
+                    self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
+                              "give each case its own note: it names the test")
+                notes[note] = i
+            number = raw.get("number")
+            if "number" not in raw:
+                self.diag("missing_key", "'number' is required here", path, 'write the student ID in quotes: number: "3212…"')
+            elif not isinstance(number, str):
+                self.diag("bad_type", "write the number in quotes, as text", path + ("number",),
+                          "YAML reads an unquoted number as an integer and drops leading zeros")
+            stage = raw.get("stage")
+            if stage is not None and stage not in ("primary", "junior", "senior"):
+                hint = did_you_mean(str(stage), ("primary", "junior", "senior"))
+                self.diag("bad_value", f"{stage!r} is not a stage", path + ("stage",),
+                          ((hint + " ") if hint else "") + "write primary, junior or senior")
+            want = self.id_want(raw, path, layouts)
+            if len(self.diags) > before or want is None:
+                continue
+            line, _ = doc.where(path)
+            cases.append(IdCase(doc.file, line, i, note, number, stage, want))
+        return cases
+
+    def id_want(self, raw: dict, path: tuple, layouts: dict | None) -> IdWant | None:
+        wpath = path + ("want",)
+        w = raw.get("want")
+        if "want" not in raw:
+            self.diag("missing_key", "'want' is required here", path, "write `want: {layout: …}` or `want: {error: …}`")
+            return None
+        if not isinstance(w, dict) or not w:
+            self.diag("empty_want" if not w else "bad_type", "want must be {layout: …, parts: {…}} or {error: …}", wpath)
+            return None
+        self.keys(w, ID_WANT_KEYS, wpath)
+        if "error" in w:
+            if w["error"] not in ID_ERROR_CODES:
+                hint = did_you_mean(str(w["error"]), ID_ERROR_CODES)
+                self.diag("bad_value", f"{w['error']!r} is not an error a student-ID case can expect", wpath + ("error",),
+                          ((hint + " ") if hint else "") + "write one of: " + ", ".join(ID_ERROR_CODES))
+            others = [k for k in w if k != "error" and k in ID_WANT_KEYS]
+            if others:
+                self.diag("conflicting_want", f"a case that expects an error cannot also expect {', '.join(others)}",
+                          wpath + (others[0],), "keep `error:` alone, or drop it")
+            return IdWant(error=w["error"])
+        if "layout" not in w:
+            self.diag("missing_key", "'layout' is required here", wpath, "name the layout the number decodes by, or `error:`")
+            return None
+        layout = w["layout"]
+        if layouts is not None and layout not in layouts:
+            hint = did_you_mean(str(layout), layouts)
+            self.diag("bad_value", f"{self.policy.id} has no student-ID layout {layout!r}", wpath + ("layout",),
+                      ((hint + " ") if hint else "") + "layouts: " + ", ".join(layouts))
+            return None
+        parts = w.get("parts") or {}
+        if not isinstance(parts, dict):
+            self.diag("bad_type", "parts must be a mapping of part name to its digits", wpath + ("parts",))
+            return None
+        fields = {f.name for f in layouts[layout].fields} if layouts is not None else None
+        for name, value in parts.items():
+            if fields is not None and name not in fields:
+                hint = did_you_mean(str(name), fields)
+                self.diag("bad_value", f"layout {layout} has no part {name!r}", wpath + ("parts", name),
+                          ((hint + " ") if hint else "") + "parts: " + ", ".join(sorted(fields)))
+            if not isinstance(value, str):
+                self.diag("bad_type", "write the part's digits in quotes, as text", wpath + ("parts", name))
+        return IdWant(layout=layout, parts=tuple((str(k), str(v)) for k, v in parts.items()))
+
+
+class _Reader(_IdReader):
     def __init__(self, doc: _yaml.Document, policy=None):
         self.doc = doc
         self.policy = policy
@@ -207,6 +363,8 @@ class _Reader:
         self.keys(top, FILE_KEYS, ())
 
         question = top.get("question")
+        if question == STUDENT_ID:
+            return self.read_ids(top)
         rules: dict | None = None
         if question is None:
             self.diag("missing_key", "'question' is required here", (), "name the question, e.g. `question: suspension`")
@@ -283,7 +441,10 @@ class _Reader:
         if "want" not in raw:
             self.diag("missing_key", "'want' is required here", path, "say what the answer must be, e.g. `want: {outcome: allowed}`")
             return None
-        w = raw["want"]
+        return self.want_body(raw["want"], wpath, rules, self.policy)
+
+    def want_body(self, w, wpath: tuple, rules: dict | None, policy=None) -> Want | None:
+        """One ``want`` mapping (a case's, or one region's in a cross-region case)."""
         if w is None or w == {}:
             self.diag("empty_want", "the case expects nothing, so it can never fail", wpath,
                       "give at least `outcome:` (or `error:`)")
@@ -353,6 +514,17 @@ class _Reader:
             approvers = self.id_list(w["approvers"], wpath + ("approvers",), "approvers")
             if approvers is not None:
                 out["approvers"] = approvers
+
+        if "why" in w:
+            why = w["why"]
+            if why is not None and not isinstance(why, str):
+                self.diag("bad_type", "why must be an article id (text), or null when no rule decides", wpath + ("why",))
+            elif why is not None and policy is not None and why not in policy.articles:
+                hint = did_you_mean(why, policy.articles)
+                self.diag("unknown_article", f"{policy.id} has no article '{why}'", wpath + ("why",),
+                          hint or "write the id of an article under `articles:`")
+            out["why"] = why
+            out["check_why"] = True
 
         if len(self.diags) > before:
             return None

@@ -3,8 +3,10 @@
 Registered through the ``pytest11`` entry point when the package is installed
 (and by ``tests/conftest.py`` in a checkout). It collects a YAML file only when
 it lies under a ``tests`` folder whose parent holds ``policy.yaml``
-(``policies/jiangsu/tests/suspension.yaml``); other YAML files, such as test
-fixtures, are left alone. A failure shows the case's file:line, its note and
+(``policies/jiangsu/tests/suspension.yaml``; a layer's too:
+``policies/shandong/jinxiang/tests/…``), or inside a folder named ``cross_region``
+(``tests/cross_region/suspension.yaml``: one item per case and region, named
+``note [region]``); other YAML files, such as test fixtures, are left alone. A failure shows the case's file:line, its note and
 each mismatch, without a Python traceback. A policy or case file that does not
 load is one failing item per file, not a collection error, so one broken file
 never stops the rest of the run.
@@ -19,6 +21,7 @@ import pytest
 from ..errors import XuejiError
 from ..load import load_policy
 from .cases import is_case_file, load_case_file, policy_folder_of
+from .cross_region import _not_run, is_cross_region_file, load_cross_file, load_region_policies
 from .runner import CaseResult, run_case
 
 
@@ -48,9 +51,33 @@ class CaseFileBroken(Exception):
 
 
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix in (".yaml", ".yml") and is_case_file(file_path):
-        return CaseFile.from_parent(parent, path=file_path)
+    if file_path.suffix in (".yaml", ".yml"):
+        if is_cross_region_file(file_path):
+            return CrossRegionFile.from_parent(parent, path=file_path)
+        if is_case_file(file_path):
+            return CaseFile.from_parent(parent, path=file_path)
     return None
+
+
+class CrossRegionFile(pytest.File):
+    """A cross-region case file: one item per case and region; a region whose policy does not
+    load is one failing item (its cases did not run), and the other regions still run."""
+
+    def collect(self):
+        policies, broken = load_region_policies(self.path)
+        try:
+            cases = load_cross_file(self.path, policies)
+        except XuejiError as err:
+            yield BrokenFileItem.from_parent(self, name="(case file)", error=err)
+            return
+        for region, exc in broken.items():
+            n = sum(1 for c in cases if region in c.regions)
+            yield BrokenFileItem.from_parent(self, name=f"[{region}] (policy)", error=_not_run(region, exc, n))
+        for case in cases:
+            for region in case.regions:
+                if region in policies:
+                    yield CaseItem.from_parent(self, name=f"{case.note} [{region}]", case=case.for_region(region),
+                                               policy=policies[region])
 
 
 class CaseFile(pytest.File):
@@ -83,13 +110,17 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
             c = self.case
-            lines = [f"{_shown(c.file, self.config)}:{c.line}: {c.note}", f"  question {c.question} on {c.on.isoformat()}"]
+            region = f" [{c.region}]" if getattr(c, "region", None) else ""
+            asked = f"  question {c.question}" + (f" on {c.on.isoformat()}" if c.on else "") + (
+                f" in {self.policy.id}" if region else "")
+            lines = [f"{_shown(c.file, self.config)}:{c.line}: {c.note}{region}", asked]
             lines += [f"  {m}" for m in excinfo.value.result.messages]
             return "\n".join(lines)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        return self.path, (self.case.line or 1) - 1, f"{self.case.question}: {self.case.note}"
+        region = f" [{self.case.region}]" if getattr(self.case, "region", None) else ""
+        return self.path, (self.case.line or 1) - 1, f"{self.case.question}: {self.case.note}{region}"
 
 
 class BrokenFileItem(pytest.Item):

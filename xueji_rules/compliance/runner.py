@@ -5,7 +5,14 @@ the case wants; ``run_suite(path)`` runs every case file of a policy folder (or
 one case file, or a folder of case files with ``policy=``) and computes article
 coverage: an article is *covered* when some passing case has a rule citing it
 ``held`` and some passing case has one ``failed``. Every article in the policy
-is reported, those no rule cites as "not encoded".
+is reported, those no rule cites as "not encoded"; each with the layer whose text
+it is (a county's notice over its province: ``ArticleCoverage.layer``).
+
+A student-ID layout counts as a rule citing its article: a passing case in which a
+valid number decodes by it is *held*, one in which a wrong number is rejected (by
+the layouts of the case's stage, or by all) is *failed*.
+
+Cross-region case files are run by ``cross_region.run_cross_suite``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from ..evaluate import evaluate
 from ..facts.input import read_facts
 from ..load import load_policy, resolve
 from ..policy import Policy
-from .cases import Case, case_files, load_case_file, policy_folder_of
+from ..student_id import parse_student_id
+from .cases import Case, IdCase, case_files, load_case_file, policy_folder_of
 
 
 @attrs.frozen
@@ -35,15 +43,21 @@ class CaseResult:
     mismatches: tuple = ()
     decision: Decision | None = attrs.field(default=None, eq=False, repr=False)
     error: Exception | None = attrs.field(default=None, eq=False, repr=False)
+    #: (article, held|failed) seen by a case without a Decision (a student-ID case)
+    statuses: tuple = ()
 
     def to_dict(self) -> dict:
         c = self.case
-        return {
-            "file": c.file, "line": c.line, "note": c.note, "question": c.question, "on": c.on.isoformat(),
+        d = {
+            "file": c.file, "line": c.line, "note": c.note, "question": c.question,
+            "on": c.on.isoformat() if c.on else None,
             "passed": self.passed, "mismatches": list(self.mismatches), "messages": list(self.messages),
             "outcome": self.decision.outcome if self.decision else None,
             "error": getattr(self.error, "code", type(self.error).__name__) if self.error else None,
         }
+        if getattr(c, "region", None):
+            d["region"] = c.region
+        return d
 
 
 @attrs.frozen
@@ -51,13 +65,16 @@ class ArticleCoverage:
     """Whether the cases saw a rule citing the article both hold and fail."""
 
     article: str
-    rules: tuple  # "question.rule_id" of every rule citing it
+    rules: tuple  # "question.rule_id" of every rule citing it ("student_id.layout" for an ID layout)
     held: int  # passing cases in which a rule citing it held
     failed: int  # passing cases in which a rule citing it failed
+    layer: str | None = None  # the policy (layer) whose text the article is
+    parameters: tuple = ()  # parameters whose value (in some layer) cites it
+    repeals: tuple = ()  # "question.rule" of the rules a layer repeals citing it
 
     @property
     def encoded(self) -> bool:
-        return bool(self.rules)
+        return bool(self.rules or self.parameters or self.repeals)
 
     @property
     def covered(self) -> bool:
@@ -68,8 +85,9 @@ class ArticleCoverage:
         return "not encoded" if not self.encoded else ("yes" if self.covered else "no")
 
     def to_dict(self) -> dict:
-        return {"article": self.article, "rules": list(self.rules), "held": self.held, "failed": self.failed,
-                "covered": self.covered, "encoded": self.encoded}
+        return {"article": self.article, "layer": self.layer, "rules": list(self.rules),
+                "parameters": list(self.parameters), "repeals": list(self.repeals), "held": self.held,
+                "failed": self.failed, "covered": self.covered, "encoded": self.encoded}
 
 
 @attrs.frozen
@@ -94,6 +112,8 @@ class SuiteResult:
     results: tuple = ()  # CaseResult
     problems: tuple = ()  # Problem
     coverage: tuple = ()  # ArticleCoverage
+    #: for a cross-region suite: the regions its cases name (the suite has no single policy)
+    regions: tuple = ()
 
     @property
     def passed(self) -> int:
@@ -119,7 +139,19 @@ class SuiteResult:
             "problems": [{"file": p.file, "code": p.error.code, "diagnostics": [d.to_dict() for d in p.diagnostics]}
                          for p in self.problems],
             "coverage": [c.to_dict() for c in self.coverage],
+            **({"regions": list(self.regions)} if self.regions else {}),
         }
+
+    def by_layer(self) -> list:
+        """Coverage grouped by the layer whose text each article is: [(LayerInfo or None, [ArticleCoverage])]."""
+        if self.policy is None:
+            return []
+        groups: dict = {}
+        for c in self.coverage:
+            groups.setdefault(c.layer, []).append(c)
+        layers = {l.id: l for l in self.policy.layers}
+        order = [l.id for l in self.policy.layers] + [k for k in groups if k not in layers]
+        return [(layers.get(k), groups[k]) for k in order if k in groups]
 
 
 def _ids(ids) -> str:
@@ -134,8 +166,41 @@ def _codes(err: XuejiError) -> set:
     return {err.code} | {d.code for d in err.diagnostics}
 
 
+def run_id_case(policy: Policy, case: IdCase) -> CaseResult:
+    """Decode a student-ID case's number and compare the layout and parts (or the error)."""
+    want = case.want
+    layouts = [l for l in policy.student_ids.values() if case.stage is None or case.stage in l.stages]
+    try:
+        sid = parse_student_id(policy, case.number, case.stage)
+    except XuejiError as err:
+        first = str(err).split("\n")[0]
+        detail = "; ".join(d.message for d in err.diagnostics) or first
+        if want.error is not None:
+            if want.error in _codes(err):
+                return CaseResult(case, True, (), (), None, err,
+                                  tuple((l.article.id, "failed") for l in layouts))
+            return CaseResult(case, False, (f"error: expected {want.error}, got {err.code}: {detail}",), ("error",), None, err)
+        return CaseResult(case, False, (f"layout: expected {want.layout}, got error {sorted(_codes(err))[-1]}: {detail}",),
+                          ("error",), None, err)
+    found = []
+    if want.error is not None:
+        found.append(("error", f"error: expected {want.error}, got layout {sid.layout}"))
+    else:
+        if sid.layout != want.layout:
+            found.append(("layout", f"layout: expected {want.layout}, got {sid.layout}"))
+        got = {p.name: p.value for p in sid.parts}
+        wrong = [f"{k} expected {v!r}, got {got.get(k)!r}" for k, v in want.parts if got.get(k) != v]
+        if wrong:
+            found.append(("parts", "parts: " + "; ".join(wrong)))
+    if found:
+        return CaseResult(case, False, tuple(m for _, m in found), tuple(k for k, _ in found))
+    return CaseResult(case, True, (), (), None, None, ((policy.student_ids[sid.layout].article.id, "held"),))
+
+
 def run_case(policy: Policy, case: Case) -> CaseResult:
     """Answer ``case`` with ``policy`` and compare; never raises for a XuejiError (it is compared too)."""
+    if isinstance(case, IdCase):
+        return run_id_case(policy, case)
     want = case.want
     try:
         facts = read_facts(case.facts, source=case.file, positions=case.positions)
@@ -174,36 +239,99 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
         absent = [a for a in want.approvers if a not in decision.approvers]
         if absent:
             found.append(("approvers", f"approvers: expected at least {_ids(want.approvers)}, got {_ids(decision.approvers)}"))
+    if want.check_why:
+        from ..compare import deciding_rule
+
+        rule = deciding_rule(decision)
+        got = rule.article if rule is not None else None
+        if got != want.why:
+            found.append(("why", f"why: expected the answer to rest on {want.why}, it rests on {got}"
+                                 + (f" (rule {rule.id}, {rule.status})" if rule is not None else " (no rule decides)")))
     messages = [m for _, m in found] + ([_got(decision)] if found else [])
     return CaseResult(case, not found, tuple(messages), tuple(k for k, _ in found), decision, None)
 
 
 def coverage(policy: Policy, results) -> tuple:
-    """Per article of the policy: how many passing cases saw a rule citing it hold, and fail."""
+    """Per article of the policy: how many passing cases saw a rule citing it hold, and fail.
+
+    A rule's status also counts for the article of each parameter value it read (a
+    county's changed threshold is covered by the rules that use it); a layer's repeal
+    counts as held in a case dated on or after it (the rule no longer applies) and
+    failed in one dated before (the rule still applies); a student-ID case counts for
+    its layouts' articles.
+    """
     citing: dict[str, list] = {a: [] for a in policy.articles}
-    rule_article: dict[tuple, str] = {}
+    by_param: dict[str, list] = {}
+    by_repeal: dict[str, list] = {}
+    rules_of: dict[str, dict] = {}
+    repealed: dict[str, list] = {}  # question -> [(rule, article, date)]
     for q in policy.questions.values():
+        rules_of[q.id] = {r.id: r for r in q.rules}
         for r in q.rules:
             citing.setdefault(r.article.id, []).append(f"{q.id}.{r.id}")
-            rule_article[(q.id, r.id)] = r.article.id
-    held = {a: 0 for a in citing}
-    failed = {a: 0 for a in citing}
-    for res in results:
-        if not res.passed or res.decision is None:
+            if r.repealed_by:
+                _, art, day = r.repealed_by
+                by_repeal.setdefault(art, []).append(f"{q.id}.{r.id}")
+                repealed.setdefault(q.id, []).append((r.id, art, day))
+    for layout in policy.student_ids.values():
+        citing.setdefault(layout.article.id, []).append(f"student_id.{layout.name}")
+    read = {name for q in policy.questions.values() for r in q.rules for name in r.parameters}
+    for prm in policy.parameters.values():
+        if prm.name not in read:  # only in deadlines, or unused: no rule's status can cover it
             continue
-        d = res.decision
+        for src in prm.sources:
+            if prm.name not in by_param.setdefault(src.article, []):
+                by_param[src.article].append(prm.name)
+
+    def param_article(name: str, on) -> str | None:
+        prm = policy.parameters.get(name)
+        if prm is None or not prm.values:
+            return None
+        start = None
+        for d, _ in prm.values:
+            if d <= on:
+                start = d
+        src = prm.source_of(start) if start is not None else None
+        return src.article if src else prm.article
+
+    held: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for res in results:
+        if not res.passed:
+            continue
         seen_held, seen_failed = set(), set()
-        for r in d.rules:
-            art = rule_article.get((d.question, r.id), r.article)
-            if r.status == "held":
-                seen_held.add(art)
-            elif r.status == "failed":
-                seen_failed.add(art)
+        if res.decision is None:
+            seen_held = {a for a, st in res.statuses if st == "held"}
+            seen_failed = {a for a, st in res.statuses if st == "failed"}
+        else:
+            d = res.decision
+            known = rules_of.get(d.question, {})
+            for r in d.rules:
+                if r.status not in ("held", "failed"):
+                    continue
+                target = seen_held if r.status == "held" else seen_failed
+                rule = known.get(r.id)
+                target.add(rule.article.id if rule else r.article)
+                for name in (rule.parameters if rule else ()):
+                    art = param_article(name, d.on)
+                    if art is not None:
+                        target.add(art)
+            status = {r.id: r.status for r in d.rules}
+            for rid, art, day in repealed.get(d.question, ()):
+                if d.on >= day:
+                    seen_held.add(art)
+                elif status.get(rid) in ("held", "failed"):
+                    seen_failed.add(art)
         for a in seen_held:
             held[a] = held.get(a, 0) + 1
         for a in seen_failed:
             failed[a] = failed.get(a, 0) + 1
-    return tuple(ArticleCoverage(a, tuple(citing[a]), held.get(a, 0), failed.get(a, 0)) for a in citing)
+    layer = {a: art.layer for a, art in policy.articles.items()}
+    return tuple(
+        ArticleCoverage(a, tuple(citing[a]), held.get(a, 0), failed.get(a, 0), layer.get(a),
+                        tuple(by_param.get(a, ())), tuple(by_repeal.get(a, ())))
+        for a in citing
+    )
 
 
 def _locate(path: Path, policy) -> tuple[Path, list[Path]]:

@@ -16,6 +16,7 @@ from fractions import Fraction
 import attrs
 import pendulum
 
+from .. import workdays as _workdays
 from ..errors import did_you_mean
 from ..facts.vocabulary import FACTS, GROUPS
 from ..statute import operator_of
@@ -93,13 +94,19 @@ class CompileError(Exception):
 # --- runtime helpers, put in the namespace of the generated code -------------
 
 
+def _whole(amount, what: str) -> int:
+    if type(amount) is int:
+        return amount
+    n = Fraction(amount)
+    if n.denominator != 1:
+        raise ValueError(f"{what} must be whole numbers")
+    return int(n)
+
+
 def _add_duration(date, amount, unit):
     """Move a date by whole 年/月/周/日, clamping to the month's end as pendulum does
     (2024-02-29 + 1年 = 2025-02-28; 01-31 + 1月 = 02-28 or 02-29). Tested against pendulum."""
-    n = Fraction(amount)
-    if n.denominator != 1:
-        raise ValueError("durations must be whole numbers")
-    n = int(n)
+    n = _whole(amount, "durations")
     if unit == "日":
         return date + _dt.timedelta(days=n)
     if unit == "周":
@@ -133,12 +140,7 @@ def _count_in(items, among):
 
 
 def _add_working_days(date, amount):
-    from ..workdays import add_working_days
-
-    n = Fraction(amount)
-    if n.denominator != 1:
-        raise ValueError("working days must be whole numbers")
-    return add_working_days(date, int(n))
+    return _workdays.add_working_days(date, _whole(amount, "working days"))
 
 
 def _next_weekday(date, weekday):
@@ -146,11 +148,14 @@ def _next_weekday(date, weekday):
 
 
 def _within(day, anchor, span, unit):
-    """|day − anchor| ≤ span, in calendar days or in working days."""
-    if unit == "工作日":
-        from ..workdays import working_days_between
+    """``day`` is at most ``span`` before or after ``anchor``, both edges included (以内 includes the number).
 
-        return abs(working_days_between(anchor, day)) <= span
+    In 日 or 周: |day − anchor| ≤ span calendar days. In 工作日: from the span-th working
+    day before ``anchor`` to the span-th working day after it, the same counting as a
+    ``+ N 工作日`` deadline (so a weekend just past the last working day is outside).
+    """
+    if unit == "工作日":
+        return _workdays.within_working_days(day, anchor, _whole(span, "working days"))
     return abs((day - anchor).days) <= span * (7 if unit == "周" else 1)
 
 
@@ -183,6 +188,17 @@ CALENDAR_FUNCTIONS = {"period", "school_year", "semester_start_near", "semester_
 
 
 _SIMPLE_READ = re.compile(r"F\.get\('[A-Za-z0-9_.]+'\)|__d_[A-Za-z0-9_]+__")
+
+
+def may_fail(code: str) -> bool:
+    """Generated code that may raise on odd facts or dates: division, date arithmetic,
+    working days and school-calendar look-ups (a date outside their data is a DateError).
+
+    A definition whose code may fail is written inline where a rule needs it
+    (kernel.hoist), never computed ahead for every question.
+    """
+    return ("Fraction(" in code or "_add_duration" in code or "_sub_duration" in code or "_date_in" in code
+            or "_add_working_days" in code or "_within(" in code or "_cal." in code)
 
 
 class Scope:
@@ -345,11 +361,17 @@ class Compiler:
                 (did_you_mean(bad[0], choices) or "") + " allowed: " + ", ".join(f"{c} ({z})" for c, z in choices.items()),
             )
 
+    def _inlined(self, code: str) -> bool:
+        """A definition read that kernel.hoist writes inline (its code may fail): using it twice computes it twice."""
+        if not code.startswith("__d_"):
+            return False
+        return may_fail(self.definition_code.get(code[4:-2], ""))
+
     def _null_guard(self, parts: list[Compiled], body) -> tuple[str, bool]:
         """Wrap ``body(names)`` so that any unknown operand gives None."""
         names, checks = [], []
         for p in parts:
-            if p.nullable and _SIMPLE_READ.fullmatch(p.code):
+            if p.nullable and _SIMPLE_READ.fullmatch(p.code) and not self._inlined(p.code):
                 # a fact or definition read: kernel.hoist makes it a local, so no temporary is needed
                 names.append(p.code)
                 checks.append(f"{p.code} is None")
@@ -413,7 +435,12 @@ class Compiler:
             raise CompileError("condition_syntax", f"a window ends with 以内 (edges included), not {node.word}", node,
                                "write 以内; for the outside of a window write 非 (… 以内)")
         unit = span.type.unit
-        code, nullable = self._null_guard([day, anchor, span], lambda n: f"_within({n[0]}, {n[1]}, {n[2]}, {unit!r})")
+        if unit == "工作日":
+            body = lambda n: f"_within({n[0]}, {n[1]}, {n[2]}, {unit!r})"  # noqa: E731
+        else:  # calendar days: the same test as _within, written inline
+            factor = " * 7" if unit == "周" else ""
+            body = lambda n: f"(abs(({n[0]} - {n[1]}).days) <= {n[2]}{factor})"  # noqa: E731
+        code, nullable = self._null_guard([day, anchor, span], body)
         return Compiled(BOOL, code, nullable, day.facts | anchor.facts | span.facts, day.params | anchor.params | span.params)
 
     def _logic(self, node: P.Logic, scope) -> Compiled:
