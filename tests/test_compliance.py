@@ -432,3 +432,20 @@ def test_pytest_plugin_collects_cross_region_cases(tmp_path):
     assert "suspension: wrong why in one region [../../policies/tiny]" in out
     assert "question suspension on 2025-06-30 in tiny" in out
     assert "Traceback" not in out
+
+
+def test_deadlines_are_checked_by_title_or_rule(tmp_path, tiny):
+    """A case's deadlines must be in the decision with those dates; a wrong or absent one is a mismatch."""
+    f = tmp_path / "deadlines.yaml"
+    f.write_text(
+        "question: suspension\non: 2025-03-03\nfacts:\n  student: {stage: junior, grade: 8}\n"
+        "  absence: {reason: illness, class_hours_missed: 230, still_unable_to_attend: true, start_date: 2025-01-06}\n"
+        "cases:\n"
+        "  - note: by rule id\n    want: {outcome: allowed_with_approval, deadlines: {compulsory_hours: 2026-01-06}}\n"
+        "  - note: by title\n    want: {outcome: allowed_with_approval, deadlines: {休学期满: 2026-01-06}}\n"
+        "  - note: wrong date\n    want: {outcome: allowed_with_approval, deadlines: {compulsory_hours: 2026-01-07}}\n"
+        "  - note: no such deadline\n    want: {outcome: allowed_with_approval, deadlines: {not_graduating: 2026-01-06}}\n",
+        encoding="utf-8")
+    results = [run_case(tiny, c) for c in load_case_file(f, tiny)]
+    assert [r.passed for r in results] == [True, True, False, False]
+    assert results[2].mismatches == ("deadlines",) and results[3].mismatches == ("deadlines",)

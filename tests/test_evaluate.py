@@ -358,3 +358,19 @@ class TestMissingFacts:
         assert "absence.year_total_class_hours" in d.missing_facts
         assert "evidence.hospital_level" in d.missing_facts or d.outcome != "undetermined"
         assert all(not r.id.startswith("compulsory") for r in d.rules if r.status == "unknown")
+
+
+class TestWhenNoGround:
+    FACTS = {"student": {"stage": "junior", "grade": 8}, "absence": {"reason": "going_abroad"},
+             "request": {"suspension": {"reason": "going_abroad", "approval_date": "2025-03-01"}},
+             "evidence": {"documents": ["passport_and_visa"]}}
+
+    def test_a_silent_text_is_not_regulated_even_under_a_layer(self):
+        """Shandong regulates illness suspensions only: going abroad is not regulated there or in Jinxiang."""
+        for region in ("shandong", "shandong/jinxiang"):
+            assert xr.may_suspend(region, self.FACTS, on="2025-03-03").outcome == "not_regulated"
+
+    def test_exhaustive_grounds_deny_what_they_do_not_name(self):
+        """Jiangsu lists its suspension grounds: a reason none of them names is denied."""
+        facts = {**self.FACTS, "absence": {"reason": "other"}, "request": {"suspension": {"reason": "other"}}}
+        assert xr.may_suspend("jiangsu", facts, on="2025-03-03").outcome == "denied"

@@ -54,6 +54,8 @@ def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str, indent:
             acts.append("_unk = True")
             if ground:
                 acts.append("_gu = True")
+        if ground:
+            acts.append("_ga = True")
         return [indent + a for a in acts]
 
     req = plan.require.code if plan.require else "True"
@@ -88,7 +90,8 @@ def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str, indent:
     out.extend(outcome(3, pad + "    "))
 
 
-def generate(question_id: str, plans: list[RulePlan], compiler: Compiler) -> tuple[str, dict]:
+def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
+             when_no_ground: str = "denied") -> tuple[str, dict]:
     """Source of ``decide(F, P, T) -> (outcome, failed ids, statuses)`` and its namespace.
 
     Consecutive rules with the same ``when`` share one test of it, and what only
@@ -122,7 +125,7 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler) -> tup
     body: list[str] = []
     body.extend(_reads(shared, defs, 4))
     body.append("    _fl = []")
-    body.append("    _any = _gh = _gu = _req = _app = _den = _pri = _unk = False")
+    body.append("    _any = _gh = _gu = _ga = _req = _app = _den = _pri = _unk = False")
     for (key, idx), need in zip(groups, block_needs):
         local = [x for x in need if x not in shared]
         if key is None:
@@ -143,8 +146,10 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler) -> tup
     body.append("    elif not _any:")
     body.append("        o = 'not_regulated'")
     if has_grounds:
+        # no ground holds: denied if one applied and failed; if none applied at all, what the
+        # question declares (`when_no_ground`: its grounds are exhaustive, or the text is silent)
         body.append("    elif not _gh:")
-        body.append("        o = 'undetermined' if _gu else 'denied'")
+        body.append(f"        o = 'undetermined' if _gu else ('denied' if _ga else {when_no_ground!r})")
     body.append("    elif _unk:")
     body.append("        o = 'undetermined'")
     body.append("    elif _pri:")

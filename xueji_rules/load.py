@@ -795,7 +795,10 @@ class _Loader:
         if self.diags:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
-        source, ns = generate(qname, plans, compiler)
+        for cbody, cdoc, cpath in contributions:
+            reading_ids(cdoc, cpath, cbody)  # a question may name the reading behind `when_no_ground`
+        no_ground = next((c[0]["when_no_ground"] for c in reversed(contributions) if "when_no_ground" in c[0]), "denied")
+        source, ns = generate(qname, plans, compiler, no_ground)
         if certs:
             csource, _ = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
             source += "\n\n" + hoist(csource, compiler)

@@ -55,7 +55,7 @@ from ..policy import OUTCOMES
 
 FILE_KEYS = ("question", "on", "facts", "cases")
 CASE_KEYS = ("note", "facts", "on", "want")
-WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "why", "error")
+WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "why", "deadlines", "error")
 ID_CASE_KEYS = ("note", "number", "stage", "want")
 ID_WANT_KEYS = ("layout", "parts", "error")
 STUDENT_ID = "student_id"
@@ -92,6 +92,8 @@ class Want:
     error: str | None = None
     why: str | None = None
     check_why: bool = False
+    #: (title or rule id, date or None for "cannot be given") pairs the decision's deadlines must include
+    deadlines: tuple | None = None
 
 
 @attrs.frozen
@@ -514,6 +516,24 @@ class _Reader(_IdReader):
             approvers = self.id_list(w["approvers"], wpath + ("approvers",), "approvers")
             if approvers is not None:
                 out["approvers"] = approvers
+
+        if "deadlines" in w:
+            raw = w["deadlines"]
+            if not isinstance(raw, dict) or not raw:
+                self.diag("bad_type", "deadlines maps a deadline's title (or its rule's id) to its date",
+                          wpath + ("deadlines",), "write e.g. deadlines: {compulsory_class_hours: 2026-01-06}")
+            else:
+                pairs = []
+                for key, value in raw.items():
+                    if value is None:
+                        pairs.append((str(key), None))
+                        continue
+                    try:
+                        pairs.append((str(key), to_date(value)))
+                    except ValueError as exc:
+                        self.diag("bad_date", f"deadline {key}: {exc}", wpath + ("deadlines", key),
+                                  "write the date as YYYY-MM-DD, or null for a deadline that cannot be given")
+                out["deadlines"] = tuple(pairs)
 
         if "why" in w:
             why = w["why"]

@@ -239,6 +239,16 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
         absent = [a for a in want.approvers if a not in decision.approvers]
         if absent:
             found.append(("approvers", f"approvers: expected at least {_ids(want.approvers)}, got {_ids(decision.approvers)}"))
+    if want.deadlines is not None:
+        for key, date in want.deadlines:
+            candidates = [d for d in decision.deadlines if key in (d.title, d.rule)]
+            if not candidates:
+                shown = ", ".join(f"{d.rule}: {d.title}" for d in decision.deadlines) or "none"
+                found.append(("deadlines", f"deadlines: expected one named {key}; the decision has {shown}"))
+            elif not any(d.date == date for d in candidates):
+                got = ", ".join(d.date.isoformat() if d.date else "cannot be given" for d in candidates)
+                want_text = date.isoformat() if date else "cannot be given"
+                found.append(("deadlines", f"deadlines: {key} expected {want_text}, got {got}"))
     if want.check_why:
         from ..compare import deciding_rule
 
