@@ -79,11 +79,11 @@ def decider(policy: Policy, question: str | Question, on=None):
     policy.in_force(day)
     params = policy.parameters_on(day)
     era = policy.era(day)
-    kernel = q.by_era[era]["outcome"]
+    kernel = q.by_era[era]["decide"]
 
     def run(facts) -> tuple[str, tuple]:
         try:
-            return kernel(facts.values if type(facts) is FactValues else read_facts(facts).values, params, day)
+            return kernel(facts.values if type(facts) is FactValues else read_facts(facts).values, params, day, False)
         except (ArithmeticError, ValueError):
             values = facts.values if type(facts) is FactValues else read_facts(facts).values
             _run(q, era, values, params, day)  # raises the FactsError that explains it

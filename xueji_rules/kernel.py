@@ -98,10 +98,9 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     their requirements read is read inside that test's branch, as a hand-written
     function would: a senior student's facts never pay for the compulsory rules.
     """
-    lines = ["def decide(F, P, T):"]
+    lines = ["def decide(F, P, T, full=True):"]
     if not plans:
-        lines.append("    return 'not_regulated', (), ()")
-        lines.append("\n\ndef outcome(F, P, T):\n    return 'not_regulated', ()")
+        lines.append("    return ('not_regulated', (), ()) if full else ('not_regulated', ())")
         return "\n".join(lines), {**RUNTIME, **compiler.constants}
     defs = compiler.definition_code
     groups: list[tuple[str | None, list[int]]] = []
@@ -160,11 +159,11 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     body.append("        o = 'allowed_with_approval'")
     body.append("    else:")
     body.append("        o = 'allowed'")
+    # the fast path (full=False) needs only the outcome and the failed ids
+    body.append("    if not full:")
+    body.append("        return o, tuple(_fl)")
     body.append(f"    return o, tuple(_fl), ({', '.join(f's{i}' for i in range(len(plans)))},)")
-    full = "\n".join(body)
-    # the fast path's twin: the same body, returning only (outcome, failed ids)
-    fast = full.rsplit("\n", 1)[0] + "\n    return o, tuple(_fl)"
-    text = full + "\n\n\ndef outcome(F, P, T):\n" + fast
+    text = "\n".join(body)
     text = _FACT.sub(lambda m: _local(m.group(1)), text).replace("F.get(\"", "F.get('").replace("\")  # read", "')")
     return "\n".join(lines) + "\n" + text, {**RUNTIME, **compiler.constants}
 

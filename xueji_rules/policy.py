@@ -178,10 +178,10 @@ class Certificate:
 class Question:
     """A question, its rules, and its generated functions for each parameter era.
 
-    ``by_era[i]`` holds ``decide(F, P, T) -> (outcome, failed ids, statuses)``,
-    ``outcome(F, P, T) -> (outcome, failed ids)``, ``certify`` when the question
-    chooses certificates, and one function per deadline, with era ``i``'s
-    parameter values compiled in as constants.
+    ``by_era[i]`` holds ``decide(F, P, T) -> (outcome, failed ids, statuses)``
+    (``decide(F, P, T, False) -> (outcome, failed ids)`` for the fast path),
+    ``certify`` when the question chooses certificates, and one function per
+    deadline, with era ``i``'s parameter values compiled in as constants.
     """
 
     id: str
