@@ -35,11 +35,12 @@ import json
 import os
 import sys
 import traceback
-from fractions import Fraction
 from pathlib import Path
 
 import attrs
 
+from .render import value_text
+from .facts.input import jsonable
 from .errors import DateError, Diagnostic, FactsError, XuejiError
 
 
@@ -274,24 +275,8 @@ def _diag(d: Diagnostic) -> Diagnostic:
     return attrs.evolve(d, file=_rel(d.file))
 
 
-def _value(v) -> str:
-    if isinstance(v, Fraction):
-        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    if isinstance(v, (tuple, list, frozenset)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return str(v)
 
 
-def _jsonable(v):
-    if isinstance(v, Fraction):
-        return v.numerator if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    if isinstance(v, (tuple, list, frozenset)):
-        return [_jsonable(x) for x in v]
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
 
 
 def _dump(obj, out) -> None:
@@ -299,16 +284,9 @@ def _dump(obj, out) -> None:
 
 
 def _day(text: str | None):
-    if text is None:
-        import pendulum
+    from .evaluate import day_of
 
-        return pendulum.today("Asia/Shanghai").date()
-    from .facts.input import to_date
-
-    try:
-        return to_date(text)
-    except ValueError as exc:
-        raise DateError(f"bad date for --on: {exc}") from None
+    return day_of(text, "date for --on")
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -444,11 +422,11 @@ def cmd_params(args, out, err, stdin) -> int:
         rows.append({"name": p.name, "title": p.title, "value": p.value_on(day), "unit": p.unit, "article": p.article})
     if args.format == "json":
         _dump({"region": policy.id, "on": day.isoformat(),
-               "parameters": [{**r, "value": _jsonable(r["value"])} for r in rows]}, out)
+               "parameters": [{**r, "value": jsonable(r["value"])} for r in rows]}, out)
         return EXIT_OK
     out.write(f"{policy.jurisdiction_name}《{policy.title}》 {day.isoformat()}\n")
     out.write(_table(["name", "title", "value", "unit", "article"],
-                     [[r["name"], r["title"], _value(r["value"]), r["unit"] or "", r["article"]] for r in rows]) + "\n")
+                     [[r["name"], r["title"], value_text(r["value"]), r["unit"] or "", r["article"]] for r in rows]) + "\n")
     return EXIT_OK
 
 

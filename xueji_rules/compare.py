@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
 
 import attrs
 
+from .render import value_text
+from .facts.input import jsonable
 from ._width import table as _text_table
 from .errors import DateError, PolicyError, UnknownRegionError, XuejiError
 from .policy import GROUNDS, OUTCOMES, Policy
@@ -67,26 +68,8 @@ def comparison_word(quote: str | None) -> tuple[str, str] | None:
     return (best[1], best[2]) if best else None
 
 
-def _value_text(v) -> str:
-    if isinstance(v, Fraction):
-        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    if isinstance(v, (tuple, list, frozenset)):
-        return "[" + ", ".join(_value_text(x) for x in v) + "]"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return str(v)
 
 
-def _jsonable(v):
-    if isinstance(v, Fraction):
-        return v.numerator if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    if isinstance(v, (tuple, list, frozenset)):
-        return [_jsonable(x) for x in v]
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -179,7 +162,7 @@ class ParamCell:
         """``超过 210 学时``: the quote's word of comparison, the value and the unit."""
         w = self.word
         unit = self.unit or ""
-        text = _value_text(self.value) + (f" {unit}" if unit else "")
+        text = value_text(self.value) + (f" {unit}" if unit else "")
         if not w:
             return text
         # 以上, 以下, 以内 follow the number (一年以上); the other words come before it (超过210)
@@ -187,11 +170,11 @@ class ParamCell:
 
     @property
     def same_as_key(self) -> tuple:
-        return (_value_text(self.value), self.unit or "", self.word[1] if self.word else None)
+        return (value_text(self.value), self.unit or "", self.word[1] if self.word else None)
 
     def to_dict(self) -> dict:
         w = self.word
-        return {"name": self.name, "title": self.title, "value": _jsonable(self.value), "unit": self.unit,
+        return {"name": self.name, "title": self.title, "value": jsonable(self.value), "unit": self.unit,
                 "word": w[0] if w else None, "meaning": w[1] if w else None, "text": self.value_text,
                 "article": self.article, "quote": self.quote, "layer": self.layer}
 

@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import attrs
 
 FORMAT = "xueji-decision/1"
-
-
-def _plain(value: Any):
-    if isinstance(value, frozenset):
-        return sorted(_plain(v) for v in value)
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    return value
 
 
 @attrs.frozen

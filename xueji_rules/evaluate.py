@@ -19,14 +19,14 @@ from .decision import (
     ReadingItem,
     RuleResult,
     StepItem,
-    _plain,
 )
 from .errors import DateError, Diagnostic, FactsError
-from .facts.input import FactValues, read_facts, to_date
+from .facts.input import FactValues, jsonable, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
 
 
-def _date(on) -> _dt.date:
+def day_of(on, what: str = "date") -> _dt.date:
+    """The day asked about: ``on`` as a date in Asia/Shanghai, today's there when None; DateError if unreadable."""
     if on is None:
         import pendulum
 
@@ -34,7 +34,10 @@ def _date(on) -> _dt.date:
     try:
         return to_date(on)
     except ValueError as exc:
-        raise DateError(f"bad date: {exc}") from None
+        raise DateError(f"bad {what}: {exc}") from None
+
+
+_date = day_of
 
 
 def _run(q: Question, era: int, F, params, day):
@@ -96,7 +99,7 @@ def decider(policy: Policy, question: str | Question, on=None):
 def _value(v):
     if type(v) in _SIMPLE:
         return v
-    p = _plain(v)
+    p = jsonable(v)
     return tuple(p) if isinstance(p, list) else p
 
 

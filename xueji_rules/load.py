@@ -149,7 +149,7 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
     if v == "type":
         return "bad_type", f"{err.instance!r} should be {err.validator_value}", None
     if v in ("oneOf", "anyOf"):
-        return "bad_value", f"this value has none of the accepted forms", err.schema.get("description")
+        return "bad_value", "this value has none of the accepted forms", err.schema.get("description")
     return "schema", err.message, None
 
 
@@ -409,7 +409,7 @@ class _Loader:
                 if "policy" not in self.unchecked and not any(d.code in ("yaml_syntax", "yaml_too_big", "missing_file") for d in self.diags):
                     self.diags.append(Diagnostic("missing_section", "no file of the policy has a `policy:` section", str(folder / "policy.yaml")))
             return None
-        meta, meta_doc = top.meta, top.meta_doc
+        meta = top.meta
         for layer in self.layers:
             source_path = (layer.folder / layer.meta["regulation"]["source"]).resolve()
             spath = ("policy", "regulation", "source")
@@ -544,7 +544,6 @@ class _Loader:
 
         compiler = Compiler()
         # definitions, compiled on demand so that one may use another
-        definitions: dict[str, Compiled] = {}
         raw_defs = self.single("definitions")
         in_progress: set = set()
 

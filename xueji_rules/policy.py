@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .facts.input import jsonable
 from .facts.vocabulary import CERTIFICATES, FACTS, describe_value
 from .policy import OUTCOMES
 
@@ -60,7 +61,7 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
             lines.append(f"      事实 facts: {shown}")
         if r.parameters:
             units = {p.name: p.unit for p in d.parameters}
-            lines.append("      参数 parameters: " + "；".join(f"{name} = {_fmt(value)}{units.get(name) or ''}" for name, value in r.parameters))
+            lines.append("      参数 parameters: " + "；".join(f"{name} = {value_text(value)}{units.get(name) or ''}" for name, value in r.parameters))
     if d.documents:
         lines.append("")
         lines.append("材料 documents:")
@@ -87,7 +88,11 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _fmt(v) -> str:
-    if isinstance(v, (tuple, list)):
-        return "[" + ", ".join(map(str, v)) + "]"
-    return str(v)
+def value_text(v) -> str:
+    """A parameter or fact value as staff read it: 210, 1/3, [chinese, mathematics], 2025-03-03, true."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (tuple, list, frozenset)):
+        return "[" + ", ".join(value_text(x) for x in (sorted(v, key=str) if isinstance(v, frozenset) else v)) + "]"
+    value = jsonable(v)
+    return value if isinstance(value, str) else str(value)

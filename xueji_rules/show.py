@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from fractions import Fraction
 from pathlib import Path
 
+from .facts.input import jsonable
 from ._width import table as _table
 from .policy import STRENGTHS, Policy
 
@@ -28,14 +28,6 @@ def _rel(path) -> str | None:
         return str(path)
 
 
-def _json(v):
-    if isinstance(v, Fraction):
-        return v.numerator if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-    if isinstance(v, (tuple, list, frozenset)):
-        return [_json(x) for x in v]
-    if isinstance(v, _dt.date):
-        return v.isoformat()
-    return v
 
 
 def _iso(d) -> str | None:
@@ -66,7 +58,7 @@ def describe(policy: Policy, on: _dt.date | None = None) -> dict:
         for i, (d, v) in enumerate(p.values):
             until = p.values[i + 1][0] if i + 1 < len(p.values) else None
             src = p.source_of(d)
-            item = {"from": _iso(d), "until": _iso(until), "value": _json(v),
+            item = {"from": _iso(d), "until": _iso(until), "value": jsonable(v),
                     "layer": src.layer if src else None, "file": _rel(src.file) if src else None,
                     "line": src.line if src else None, "article": src.article if src else p.article,
                     "quote": src.quote if src else p.quote}

@@ -14,7 +14,6 @@ import datetime as _dt
 from fractions import Fraction
 
 import attrs
-import pendulum
 
 from .. import workdays as _workdays
 from ..errors import did_you_mean

@@ -8,7 +8,6 @@ not an error: it makes the answer undetermined and is listed as missing.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -45,9 +44,13 @@ class FactValues:
 
 
 def jsonable(value):
+    """A value as JSON holds it: exact numbers as whole numbers or "n/d" text, dates as
+    ISO text, sets as sorted lists, tuples as lists. The one conversion every output uses."""
     if isinstance(value, frozenset):
         return sorted(jsonable(v) for v in value)
-    if isinstance(value, (_dt.date,)):
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, _dt.date):
         return value.isoformat()
     if isinstance(value, Fraction):
         return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
