@@ -39,9 +39,9 @@ from pathlib import Path
 
 import attrs
 
-from .render import value_text
+from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
-from .errors import DateError, Diagnostic, FactsError, XuejiError
+from .render import value_text
 
 
 class UsageError(XuejiError):

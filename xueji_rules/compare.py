@@ -33,11 +33,11 @@ from typing import Any, Iterable
 
 import attrs
 
-from .render import value_text
-from .facts.input import jsonable
 from ._width import table as _text_table
 from .errors import DateError, PolicyError, UnknownRegionError, XuejiError
+from .facts.input import jsonable
 from .policy import GROUNDS, OUTCOMES, Policy
+from .render import value_text
 
 __all__ = [
     "ParamCell", "ParamRow", "ParameterTable", "DecisionRow", "RegionRef",

@@ -13,8 +13,8 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-from .facts.input import jsonable
 from ._width import table as _table
+from .facts.input import jsonable
 from .policy import STRENGTHS, Policy
 
 
