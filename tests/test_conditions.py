@@ -382,3 +382,19 @@ class TestErrors:
         compiled = Compiler().compile(tree, Scope({"hours": Type("number", "学时")}, {}), BOOL)
         assert set(re.findall(r"F\.get\('([^']*)'\)", compiled.code)) == {"absence.class_hours_missed"}
         assert "P['hours']" in compiled.code
+
+
+class TestLogicWithKnownOperands:
+    @pytest.mark.parametrize("text, facts, expected", [
+        ('given(student.grade) 且 student.stage 不是 "senior"', {"student": {"grade": 8, "stage": "junior"}}, True),
+        ('given(student.grade) 且 student.stage 不是 "senior"', {"student": {"grade": 8, "stage": "senior"}}, False),
+        ('given(student.grade) 且 student.stage 不是 "senior"', {"student": {"grade": 8}}, None),
+        ('given(student.grade) 且 student.stage 不是 "senior"', {"student": {"stage": "junior"}}, False),
+        ('非 given(student.grade) 或 student.grade 在 6 以上', {"student": {}}, True),
+        ('非 given(student.grade) 或 student.grade 在 6 以上', {"student": {"grade": 5}}, False),
+        ('today 不是 today 或 student.grade 是 8', {"student": {"grade": 8}}, True),
+        ('today 不是 today 或 student.grade 是 8', {"student": {"grade": 9}}, False),
+    ])
+    def test_operands_that_cannot_be_unknown_still_combine_three_valued(self, text, facts, expected):
+        """An operand that is never unknown (given(), a comparison of dates) joins 且/或 like any other."""
+        assert value(text, facts) is expected

@@ -466,18 +466,24 @@ class Compiler:
         return Compiled(BOOL, code, True, facts, params)
 
     def _kleene(self, items: list[Compiled], stop: str) -> str:
-        """Three-valued and/or: ``stop`` decides at once; otherwise unknown if any is unknown."""
-        temps = []
-        code = None
-        for c in reversed(items):
-            t = self.tmp()
-            temps.insert(0, t)
-        # build from the last item outwards
-        tail = f"(None if {' or '.join(f'{t} is None' for t in temps)} else {'True' if stop == 'False' else 'False'})"
-        for c, t in zip(reversed(items), reversed(temps)):
-            tail = f"({stop} if ({t} := {c.code}) is {stop} else {tail})"
-        code = tail
-        return code
+        """Three-valued and/or: ``stop`` decides at once; otherwise unknown if any is unknown.
+
+        Items that can never be unknown need no None check, and a fact or definition
+        read (a local after kernel.hoist) needs no temporary.
+        """
+        names = []
+        for c in items:
+            if not c.nullable or (_SIMPLE_READ.fullmatch(c.code) and not self._inlined(c.code)):
+                names.append(None)
+            else:
+                names.append(self.tmp())
+        unknowns = [t if t else c.code for c, t in zip(items, names) if c.nullable]
+        rest = "True" if stop == "False" else "False"
+        tail = f"(None if {' or '.join(f'{u} is None' for u in unknowns)} else {rest})" if unknowns else rest
+        for c, t in zip(reversed(items), reversed(names)):
+            value = f"({t} := {c.code})" if t else f"({c.code})"
+            tail = f"({stop} if {value} is {stop} else {tail})"
+        return tail
 
     def _not(self, node: P.Not, scope) -> Compiled:
         inner = self._visit(node.item, scope)
