@@ -238,6 +238,8 @@ class _Loader:
         self.layers: list[_Layer] = []  # the policies this one extends first, this one last
         self.layer_of: dict[int, _Layer] = {}  # id(document) -> its layer
         self.rule_bodies: dict[str, list] = {}  # question -> its rules after layering
+        self.parsed: dict[str, tuple] = {}  # path -> (text, document, problems) of files already read
+        self.trees: dict[str, object] = {}  # condition text -> its tree (or syntax Diagnostic)
         self.calendar = None
 
     def diag(self, doc, code, message, path=(), hint=None):
@@ -280,13 +282,18 @@ class _Loader:
             self._read_layer(folder, index, digest)
         return digest.hexdigest()
 
-    @staticmethod
-    def _peek_meta(folder: Path) -> tuple[dict, object]:
-        """(the `policy:` section, its document) of a folder's policy.yaml; ({}, None) when unreadable."""
+    def _peek_meta(self, folder: Path) -> tuple[dict, object]:
+        """(the `policy:` section, its document) of a folder's policy.yaml; ({}, None) when unreadable.
+
+        The parse is kept, so that reading the layer does not parse the file again.
+        """
+        path = folder / "policy.yaml"
         try:
-            doc, _ = _yaml.load_file(folder / "policy.yaml")
-        except OSError:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
             return {}, None
+        doc, errors = _yaml.load_text(text, str(path))
+        self.parsed[str(path)] = (text, doc, errors)
         value = doc.value if doc is not None and isinstance(doc.value, dict) else {}
         return (value.get("policy") if isinstance(value.get("policy"), dict) else {}), doc
 
@@ -307,7 +314,8 @@ class _Loader:
                 self.diags.append(Diagnostic("file_encoding", f"not UTF-8 text: {exc.reason} at byte {exc.start}", str(f),
                                              hint="save the file as UTF-8"))
                 continue
-            doc, errors = _yaml.load_text(text, str(f))
+            cached = self.parsed.get(str(f))
+            doc, errors = cached[1:] if cached is not None and cached[0] == text else _yaml.load_text(text, str(f))
             self.diags.extend(errors)
             if doc is None:
                 continue
@@ -374,7 +382,10 @@ class _Loader:
         self.diags.append(Diagnostic(code, f"{message} — in `{text.strip()}`", doc.file, line, col, _yaml.path_text(path), hint))
 
     def compile_condition(self, compiler, scope, text, doc, path, want=BOOL) -> Compiled | None:
-        tree = cparse.parse(str(text))
+        text = str(text)
+        tree = self.trees.get(text)
+        if tree is None:  # the same condition text is often written in several rules
+            tree = self.trees[text] = cparse.parse(text)
         if isinstance(tree, Diagnostic):
             self.condition_error(doc, path, tree, str(text))
             return None

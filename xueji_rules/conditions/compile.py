@@ -218,6 +218,7 @@ class Compiler:
         #: code of each definition by name, in the order compiled (dependencies first)
         self.definition_code: dict[str, str] = {}
         self.constants: dict[str, object] = {}
+        self._texts: dict[str, str] = {}  # repr()'d text in generated code -> the text
         self._const_ids: dict = {}
         self._tmp = 0
 
@@ -259,7 +260,9 @@ class Compiler:
         return Compiled(Type("number", node.unit), self.const(v), False)
 
     def _str(self, node: P.Str, scope) -> Compiled:
-        return Compiled(TEXT, repr(node.value), False)
+        code = repr(node.value)
+        self._texts[code] = node.value
+        return Compiled(TEXT, code, False)
 
     def _bool(self, node: P.Bool, scope) -> Compiled:
         return Compiled(BOOL, repr(node.value), False)
@@ -317,6 +320,8 @@ class Compiler:
             return self.constants[c.code]
         if c.code in ("True", "False"):
             return c.code == "True"
+        if c.code in self._texts:
+            return self._texts[c.code]
         import ast
 
         return ast.literal_eval(c.code)  # a repr()'d str we generated ourselves
