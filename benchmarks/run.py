@@ -43,7 +43,8 @@ if str(ROOT) not in sys.path:
 
 import xueji_rules as xr  # noqa: E402
 from xueji_rules.facts.input import read_facts  # noqa: E402
-from xueji_rules.load import compile_policy, resolve  # noqa: E402
+from xueji_rules.load import compile_policy  # noqa: E402
+from xueji_rules.locate import resolve  # noqa: E402
 
 ON = dt.date(2025, 3, 3)
 #: a date inside the benchmark calendar, five days before a semester's end, with working-day data

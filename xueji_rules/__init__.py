@@ -26,7 +26,8 @@ from .errors import (
 from .evaluate import decide as _decide, decider as _decider, evaluate
 from .facts.input import FactValues, read_facts
 from .facts.vocabulary import Facts
-from .load import Registry, check_policy, load_policy, regions
+from .load import Registry, check_policy, load_policy
+from .locate import regions
 from .policy import OUTCOMES, Policy
 from .student_id import StudentId
 

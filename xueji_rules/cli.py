@@ -338,7 +338,7 @@ def cmd_ask(args, out, err, stdin) -> int:
 
 
 def _validate_targets(paths: list[str]) -> list[Path]:
-    from .load import policies_root, regions, resolve
+    from .locate import policies_root, regions, resolve
 
     if not paths:
         return [policies_root() / name for name in regions()]
@@ -496,7 +496,7 @@ def _is_cross_target(path: str) -> bool:
 def cmd_test(args, out, err, stdin) -> int:
     from .compliance.cross_region import default_folder, run_cross_suite
     from .compliance.runner import run_suite
-    from .load import policies_root, regions
+    from .locate import policies_root, regions
 
     if args.paths:
         paths = args.paths
@@ -588,7 +588,8 @@ def cmd_id(args, out, err, stdin) -> int:
 
 
 def cmd_regions(args, out, err, stdin) -> int:
-    from .load import load_policy, policies_root, regions
+    from .load import load_policy
+    from .locate import policies_root, regions
 
     data = []
     for name in regions():

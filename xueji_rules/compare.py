@@ -98,7 +98,8 @@ def load_regions(names: Iterable[str], registry=None) -> list[Policy]:
     A region whose folder exists but has no ``policy.yaml`` yet, or whose policy does
     not validate, is reported as *not ready* with the command that shows its problems.
     """
-    from .load import load_policy, policies_root
+    from .load import load_policy
+    from .locate import policies_root
 
     policies = []
     for name in names:

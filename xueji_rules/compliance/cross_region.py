@@ -37,7 +37,8 @@ import attrs
 
 from .. import _yaml
 from ..errors import CaseFileError, Diagnostic, PolicyError, UnknownRegionError, XuejiError, did_you_mean
-from ..load import load_policy, policies_root, regions as bundled_regions, resolve
+from ..load import load_policy
+from ..locate import policies_root, regions as bundled_regions, resolve
 from .cases import Case, YAML_SUFFIXES, _FactPositions, _Reader, _rename_on, deep_merge
 from .runner import CaseResult, Problem, SuiteResult, run_case
 

@@ -26,7 +26,8 @@ from ..decision import Decision
 from ..errors import CaseFileError, Diagnostic, PolicyError, XuejiError
 from ..evaluate import evaluate
 from ..facts.input import read_facts
-from ..load import load_policy, resolve
+from ..load import load_policy
+from ..locate import resolve
 from ..policy import Policy
 from ..student_id import parse_student_id
 from .cases import Case, IdCase, case_files, load_case_file, policy_folder_of
