@@ -221,15 +221,9 @@ class _IdReader:
     def read_ids(self, top: dict) -> list:
         doc = self.doc
         self.keys(top, ("question", "cases"), ())
-        raw_cases = top.get("cases")
+        raw_cases = self.case_list(top)
         if raw_cases is None:
-            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
             return []
-        if not isinstance(raw_cases, list):
-            self.diag("bad_type", "cases must be a list", ("cases",))
-            return []
-        if not raw_cases:
-            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
         layouts = self.policy.student_ids if self.policy is not None else None
         cases, notes = [], {}
         for i, raw in enumerate(raw_cases):
@@ -239,16 +233,7 @@ class _IdReader:
                 continue
             before = len(self.diags)
             self.keys(raw, ID_CASE_KEYS, path)
-            note = raw.get("note")
-            if note is None:
-                self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case checks")
-            else:
-                note = str(note).strip()
-                if note in notes:
-                    line, _ = doc.where(("cases", notes[note]))
-                    self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
-                              "give each case its own note: it names the test")
-                notes[note] = i
+            note = self.case_note(raw, path, notes)
             number = raw.get("number")
             if "number" not in raw:
                 self.diag("missing_key", "'number' is required here", path, 'write the student ID in quotes: number: "3212…"')
@@ -327,6 +312,44 @@ class _Reader(_IdReader):
                 self.diag("unknown_key", f"'{key}' is not a key here", path + (key,),
                           ((hint + " ") if hint else "") + "allowed keys: " + ", ".join(allowed))
 
+    def case_list(self, top: dict) -> list | None:
+        """The file's `cases:` list (problems reported), or None when there is none to read."""
+        raw_cases = top.get("cases")
+        if raw_cases is None:
+            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
+            return None
+        if not isinstance(raw_cases, list):
+            self.diag("bad_type", "cases must be a list", ("cases",))
+            return None
+        if not raw_cases:
+            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
+        return raw_cases
+
+    def case_note(self, raw: dict, path: tuple, notes: dict) -> str | None:
+        """A case's note: required, text, and unique in its file (it names the test)."""
+        note = raw.get("note")
+        if note is None:
+            self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case checks")
+            return None
+        if not isinstance(note, (str, int)) or isinstance(note, bool):
+            self.diag("bad_type", "note must be text", path + ("note",))
+            return None
+        note = str(note).strip()
+        if note in notes:
+            line, _ = self.doc.where(("cases", notes[note]))
+            self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
+                      "give each case its own note: it names the test")
+        notes[note] = path[-1]
+        return note
+
+    def case_date(self, raw: dict, path: tuple, top: dict, default_on):
+        """The case's date, or the file's."""
+        on = self.date(raw["on"], path + ("on",)) if "on" in raw else default_on
+        if "on" not in raw and "on" not in top:
+            self.diag("missing_date", "the case has no date", path,
+                      "add `on: YYYY-MM-DD` to the case, or once at the top of the file")
+        return on
+
     def date(self, value, path: tuple) -> _dt.date | None:
         if value is None:
             self.diag("bad_date", "the date is empty", path, "write it as YYYY-MM-DD, e.g. 2025-03-03")
@@ -385,15 +408,9 @@ class _Reader(_IdReader):
         default_on = self.date(top["on"], ("on",)) if "on" in top else None
         base = self.facts(top.get("facts"), ("facts",))
 
-        raw_cases = top.get("cases")
+        raw_cases = self.case_list(top)
         if raw_cases is None:
-            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
             return []
-        if not isinstance(raw_cases, list):
-            self.diag("bad_type", "cases must be a list", ("cases",))
-            return []
-        if not raw_cases:
-            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
 
         cases: list[Case] = []
         notes: dict[str, int] = {}
@@ -406,24 +423,8 @@ class _Reader(_IdReader):
             raw = doc.value["cases"][i]
             self.keys(raw, CASE_KEYS, path)
 
-            note = raw.get("note")
-            if note is None:
-                self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case checks")
-            elif not isinstance(note, (str, int)) or isinstance(note, bool):
-                self.diag("bad_type", "note must be text", path + ("note",))
-                note = None
-            else:
-                note = str(note).strip()
-                if note in notes:
-                    line, _ = doc.where(("cases", notes[note]))
-                    self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
-                              "give each case its own note: it names the test")
-                notes[note] = i
-
-            on = self.date(raw["on"], path + ("on",)) if "on" in raw else default_on
-            if "on" not in raw and "on" not in top:
-                self.diag("missing_date", "the case has no date", path,
-                          "add `on: YYYY-MM-DD` to the case, or once at the top of the file")
+            note = self.case_note(raw, path, notes)
+            on = self.case_date(raw, path, top, default_on)
 
             facts = self.facts(raw.get("facts"), path + ("facts",))
             want = self.want(raw, path, rules)

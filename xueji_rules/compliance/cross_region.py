@@ -132,15 +132,9 @@ class _CrossReader(_Reader):
             required = []
         for j, r in enumerate(required):
             self.region_key(r, ("regions", j))
-        raw_cases = top.get("cases")
+        raw_cases = self.case_list(top)
         if raw_cases is None:
-            self.diag("missing_key", "'cases' is required here", (), "list the cases under `cases:`")
             return []
-        if not isinstance(raw_cases, list):
-            self.diag("bad_type", "cases must be a list", ("cases",))
-            return []
-        if not raw_cases:
-            self.diag("no_cases", "the file has no cases", ("cases",), "add at least one case, or delete the file")
         out, notes = [], {}
         for i, raw in enumerate(raw_cases):
             path = ("cases", i)
@@ -151,20 +145,8 @@ class _CrossReader(_Reader):
             raw = doc.value["cases"][i]
             before = len(self.diags)
             self.keys(raw, CASE_KEYS, path)
-            note = raw.get("note")
-            if note is None:
-                self.diag("missing_key", "'note' is required here", path, "say in a sentence what the case shows")
-            else:
-                note = str(note).strip()
-                if note in notes:
-                    line, _ = doc.where(("cases", notes[note]))
-                    self.diag("duplicate_note", f"the note is also used by the case at line {line}", path + ("note",),
-                              "give each case its own note: it names the test")
-                notes[note] = i
-            on = self.date(raw["on"], path + ("on",)) if "on" in raw else default_on
-            if "on" not in raw and "on" not in top:
-                self.diag("missing_date", "the case has no date", path,
-                          "add `on: YYYY-MM-DD` to the case, or once at the top of the file")
+            note = self.case_note(raw, path, notes)
+            on = self.case_date(raw, path, top, default_on)
             facts = self.facts(raw.get("facts"), path + ("facts",))
             wants = self.region_wants(raw, path, question, required)
             if len(self.diags) > before or None in (note, question, on, facts, base, wants):
