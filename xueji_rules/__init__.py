@@ -35,7 +35,7 @@ __all__ = [
     "ask", "decide", "decider", "evaluate", "load_policy", "check_policy", "regions", "read_facts", "Registry",
     "may_transfer", "may_borrow", "may_suspend", "may_resume", "withdrawal_status", "may_change_grade",
     "graduation_outcome", "may_discipline", "registry_cancellation", "enrolment_eligibility",
-    "class_capacity", "parse_student_id",
+    "class_capacity", "parse_student_id", "condition_parts",
     "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "OUTCOMES",
     "XuejiError", "PolicyError", "FactsError", "DateError", "UnknownRegionError", "UnknownQuestionError",
     "CaseFileError", "Diagnostic",
@@ -95,6 +95,13 @@ may_discipline = _question("discipline", "May the school take this disciplinary 
 registry_cancellation = _question("registry_cancellation", "May this registry be cancelled (注销学籍)?")
 enrolment_eligibility = _question("enrolment", "May this child be enrolled (新生入学)?")
 class_capacity = _question("class_capacity", "Does this class or school have room under the caps (班额、借读比例)?")
+
+
+def condition_parts(region: str | Policy, question: str, facts: Any, on=None) -> dict:
+    """Each rule's condition parts and their values, ``{rule id: (Part, …)}``: which part held or failed."""
+    from .explain import condition_parts as _parts
+
+    return _parts(_policy(region), question, facts, on)
 
 
 def parse_student_id(region: str | Policy, number: str, stage: str | None = None) -> StudentId:

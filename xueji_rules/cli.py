@@ -126,13 +126,16 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
                "  cat facts.json | xueji ask jiangsu graduation --facts - --format json\n"
-               "  xueji ask policies/jiangsu transfer --facts transfer.yaml --no-color\n\n"
+               "  xueji ask policies/jiangsu transfer --facts transfer.yaml --no-color\n"
+               "  xueji ask jiangsu suspension --facts facts.yaml --why    # which part of each rule held or failed\n\n"
                "Facts are YAML or JSON (see docs/facts.md). Every answer, denied included, exits 0;\n"
                "bad facts, an unknown region or question, or a bad date exit 2.",
     )
     a.add_argument("region", metavar="REGION", help="bundled region name or policy folder")
     a.add_argument("question", metavar="QUESTION", help="question id, e.g. suspension (see `xueji questions REGION`)")
     a.add_argument("--facts", "-f", metavar="FILE", required=True, help="facts file (YAML or JSON), or - for stdin")
+    a.add_argument("--why", action="store_true",
+                   help="also show each part of every rule's conditions with its value (in JSON: a `why` key)")
     a.add_argument("--on", metavar="DATE", help="date asked for, YYYY-MM-DD (default: today in Asia/Shanghai)")
     _fmt_arg(a)
     color = a.add_mutually_exclusive_group()
@@ -326,14 +329,25 @@ def cmd_ask(args, out, err, stdin) -> int:
     policy = load_policy(args.region)
     question = policy.question(args.question)
     facts = _read_facts(args.facts, stdin)
-    decision = evaluate(policy, question, facts, _day(args.on))
+    day = _day(args.on)
+    decision = evaluate(policy, question, facts, day)
+    why = None
+    if getattr(args, "why", False):
+        from .explain import condition_parts
+
+        why = condition_parts(policy, question, facts, day)
     if args.format == "json":
-        out.write(decision.to_json() + "\n")
+        data = decision.to_dict()
+        if why is not None:
+            data["why"] = {rid: [attrs.asdict(part) for part in parts] for rid, parts in why.items()}
+        _dump(data, out)
     else:
         color = args.color
         if color is None:
             color = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
-        out.write(decision.render(color=color) + "\n")
+        from .render import render_decision
+
+        out.write(render_decision(decision, color=color, why=why) + "\n")
     return EXIT_OK
 
 

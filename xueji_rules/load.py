@@ -544,6 +544,7 @@ class _Loader:
             ),
             eras=tuple(starts),
             era_values=tuple(era_values),
+            compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
         )
 
     def collect_repeals(self, cite) -> dict:

@@ -249,6 +249,8 @@ class Policy:
     layers: tuple = attrs.field(eq=False, repr=False, default=())
     _eras: tuple = attrs.field(eq=False, repr=False, default=())
     _era_values: tuple = attrs.field(eq=False, repr=False, default=())
+    #: (compiler, scope, calendar) as the policy was compiled: read-only, for explain.py
+    compile_context: tuple | None = attrs.field(eq=False, repr=False, default=None)
 
     def in_force(self, on: _dt.date) -> None:
         """Raise DateError unless the regulation is in force on ``on``."""

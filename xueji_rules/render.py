@@ -27,7 +27,8 @@ def _c(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
 
-def render_decision(d, color: bool = False, english: bool = True) -> str:
+def render_decision(d, color: bool = False, english: bool = True, why: dict | None = None) -> str:
+    """The Decision as text; with ``why`` (explain.condition_parts), each rule's condition parts and their values."""
     lines = []
     outcome = f"{OUTCOMES[d.outcome]}" + (f"  ({d.outcome})" if english else "")
     lines.append(_c(f"{d.question_title}：{outcome}", "1;" + _OUTCOME_COLOR[d.outcome], color))
@@ -52,6 +53,10 @@ def render_decision(d, color: bool = False, english: bool = True) -> str:
         mark, zh, en, code = _STATUS[r.status]
         head = f"  {mark} [{zh}{' ' + en if english else ''}] {r.title}  ({r.id}, {r.strength})"
         lines.append(_c(head, code, color))
+        if why is not None:
+            for part in why.get(r.id, ()):
+                mark_, code_ = {True: ("✓", "32"), False: ("✗", "31"), None: ("?", "33")}[part.value]
+                lines.append(_c(f"      {mark_} {'适用条件 when' if part.clause == 'when' else '要求 require'}: {part.text}", code_, color))
         if r.status == "not_applicable":
             continue
         lines.append(f"      {r.message_zh}" + (f" / {r.message_en}" if english and r.message_en else ""))

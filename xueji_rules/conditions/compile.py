@@ -222,6 +222,16 @@ class Compiler:
         self._const_ids: dict = {}
         self._tmp = 0
 
+    def fork(self) -> "Compiler":
+        """A compiler that continues from this one's constants and definitions without changing it."""
+        other = Compiler()
+        other.definition_code = dict(self.definition_code)
+        other.constants = dict(self.constants)
+        other._texts = dict(self._texts)
+        other._const_ids = dict(self._const_ids)
+        other._tmp = self._tmp
+        return other
+
     def const(self, value) -> str:
         key = (type(value).__name__, value if not isinstance(value, (set, frozenset)) else tuple(sorted(map(str, value))))
         name = self._const_ids.get(key)

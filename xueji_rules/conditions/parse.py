@@ -290,3 +290,60 @@ def parse(text: str) -> Node | Diagnostic:
             column=column,
             hint=hint,
         )
+
+
+_POSTFIX = {"以上", "以下", "以内"}
+
+
+def to_text(node: Node) -> str:
+    """Condition text for a tree, in the policy language's Chinese spelling (parentheses only where needed)."""
+    if isinstance(node, Num):
+        v = node.value
+        number = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        return number + (node.unit or "")
+    if isinstance(node, Str):
+        return f'"{node.value}"'
+    if isinstance(node, Bool):
+        return "true" if node.value else "false"
+    if isinstance(node, Today):
+        return "今天"
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, Call):
+        return f"{node.function}(" + ", ".join(to_text(a) for a in node.args) + ")"
+    if isinstance(node, ListOf):
+        return "[" + ", ".join(to_text(i) for i in node.items) + "]"
+    if isinstance(node, Compare):
+        if node.word in _POSTFIX:
+            return f"{_operand(node.left)} 在 {_operand(node.right)} {node.word}"
+        return f"{_operand(node.left)} {node.word} {_operand(node.right)}"
+    if isinstance(node, Window):
+        return f"{_operand(node.item)} 在 {_operand(node.anchor)} 前后 {_operand(node.span)} {node.word}"
+    if isinstance(node, Member):
+        return f"{_operand(node.item)} {'不属于' if node.negated else '属于'} {_operand(node.collection)}"
+    if isinstance(node, Contains):
+        return f"{_operand(node.collection)} 包含 {_operand(node.item)}"
+    if isinstance(node, Arith):
+        left, right = to_text(node.left), to_text(node.right)
+        if isinstance(node.left, Arith) and node.op in "*/" and node.left.op in "+-":
+            left = f"({left})"
+        if isinstance(node.right, Arith) and (node.op in "*/" or node.op == "-"):
+            right = f"({right})"
+        return f"{left} {node.op} {right}"
+    if isinstance(node, Not):
+        inner = to_text(node.item)
+        return f"非 ({inner})" if isinstance(node.item, (Logic, Compare, Member, Contains, Window)) else f"非 {inner}"
+    if isinstance(node, Logic):
+        word = " 且 " if node.op == "and" else " 或 "
+        return word.join(f"({to_text(i)})" if isinstance(i, Logic) else to_text(i) for i in node.items)
+    raise TypeError(type(node).__name__)
+
+
+def _operand(node: Node) -> str:
+    text = to_text(node)
+    return f"({text})" if isinstance(node, (Logic, Not)) else text
+
+
+def parts(node: Node) -> tuple:
+    """The top-level conjuncts or disjuncts of a condition (itself when it is neither)."""
+    return node.items if isinstance(node, Logic) else (node,)
