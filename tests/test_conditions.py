@@ -398,3 +398,27 @@ class TestLogicWithKnownOperands:
     def test_operands_that_cannot_be_unknown_still_combine_three_valued(self, text, facts, expected):
         """An operand that is never unknown (given(), a comparison of dates) joins 且/或 like any other."""
         assert value(text, facts) is expected
+
+
+class TestAnyTextIsSafe:
+    from hypothesis import given as _given, settings as _settings, strategies as _st
+
+    _alphabet = _st.sampled_from(list("abcxyz_.0123456789 ()[]\"',+-*/<>=!%") + [
+        "超过", "以上", "以下", "不满", "在", "且", "或", "非", "属于", "包含", "今天", "前后", "以内", "学时", "三分之一",
+        "student.grade", "absence.class_hours_missed", "hours", "credits", "term", "count(", "given(", "age_on(",
+    ])
+
+    @_settings(max_examples=300, deadline=None)
+    @_given(_st.lists(_alphabet, max_size=12).map("".join))
+    def test_parsing_and_compiling_any_text_gives_a_tree_or_a_diagnostic(self, text):
+        """Whatever a policy file holds, parsing and type-checking it ends in a tree, a Diagnostic or a CompileError."""
+        from xueji_rules.conditions.compile import CompileError
+
+        tree = P.parse(text)
+        if isinstance(tree, Diagnostic):
+            assert tree.code == "condition_syntax" and tree.line >= 1 and tree.column >= 1
+            return
+        try:
+            Compiler().compile(tree, Scope({n: t for n, (t, _) in PARAMETERS.items()}, {}), BOOL)
+        except CompileError as exc:
+            assert exc.code
