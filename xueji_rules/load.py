@@ -652,8 +652,8 @@ class _Loader:
                 exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
                 steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
                 deadlines=deadlines,
-                facts=tuple(p for p in FACTS if p in facts or "?" + p in facts),
-                required_facts=tuple(p for p in FACTS if p in facts),
+                facts=_in_vocabulary_order({f.lstrip("?") for f in facts}),
+                required_facts=_in_vocabulary_order({f for f in facts if not f.startswith("?")}),
                 parameters=tuple(sorted(params)),
                 file=doc.file, line=line, layer=layer.id,
                 in_force=(start, end), note=note, replaces=rbody.get("replaces"), repealed_by=repealed_by,
@@ -724,6 +724,13 @@ def _inside(lines, text: str, cl: int, cc: int):
             found = (line, col + offset - at)
         cursor = at + len(piece)
     return found
+
+
+_FACT_ORDER = {path: i for i, path in enumerate(FACTS)}
+
+
+def _in_vocabulary_order(paths: set) -> tuple:
+    return tuple(sorted(paths, key=_FACT_ORDER.__getitem__))
 
 
 def _norm(text: str) -> str:
