@@ -293,3 +293,13 @@ class TestSchemaAgreesWithReader:
         doc = {"absence": {"class_hours_missed": text}}
         assert list(_validator().iter_errors(doc)) == []
         read_facts(doc)
+
+
+def test_yaml_keys_and_dates_are_read_as_written():
+    """`on:` stays the key "on" (not YAML 1.1's true), and dates stay text until a reader checks them."""
+    from xueji_rules import _yaml
+
+    doc, problems = _yaml.load_text("on: 2025-03-03\nyes: 1\n2025-01-01: x\n", "<t>")
+    assert problems == []
+    assert doc.value == {"on": "2025-03-03", "yes": 1, "2025-01-01": "x"}
+    assert doc.positions[("on",)] == (1, 5)

@@ -105,8 +105,8 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self._diag("yaml_key", "a key must be plain text", key_node, path)
                     continue
-                key = self.scalar(key_node, path)
-                key = key.isoformat() if hasattr(key, "isoformat") else key
+                # a key is the text as written: YAML 1.1 would read `on:` as true and `2025-01-01:` as a date
+                key = key_node.value
                 if key in seen:
                     first = seen[key]
                     self._diag(
@@ -132,7 +132,8 @@ class _Builder:
         # An impossible date (2025-02-30) looks like a timestamp to YAML's resolver,
         # but building it raises; keep the text so that the schema or the facts
         # reader reports it at its position instead of crashing.
-        if node.tag == "tag:yaml.org,2002:str":
+        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            # dates stay text as written (YYYY-MM-DD); the readers turn them into dates, strictly
             return node.value
         try:
             return self.constructor.construct_object(node)

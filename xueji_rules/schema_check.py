@@ -7,7 +7,6 @@ at the file position of its path.
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import json
 from importlib import resources
@@ -34,16 +33,6 @@ def _inline_refs(node, defs: dict):
     if isinstance(node, list):
         return [_inline_refs(v, defs) for v in node]
     return node
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()[:10]
-    return value
 
 
 def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | None]:
@@ -85,7 +74,8 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[str, str, str | No
 
 def _schema_errors(doc: _yaml.Document) -> list[Diagnostic]:
     out = []
-    for err in _schema_validator().iter_errors(_jsonable(doc.value)):
+    # the YAML reader leaves only JSON's kinds of values (dates stay text), so no conversion is needed
+    for err in _schema_validator().iter_errors(doc.value):
         # descend into anyOf/oneOf to the most specific error
         best = jsonschema.exceptions.best_match([err]) if err.context else err
         path = tuple(best.absolute_path)

@@ -198,23 +198,6 @@ def case_files(folder: str | os.PathLike) -> list[Path]:
 # -- reading ------------------------------------------------------------------------
 
 
-def _rename_on(doc: _yaml.Document, prefix: tuple) -> None:
-    """YAML 1.1 reads the key ``on`` as true; give it back its name (value and positions)."""
-    node = doc.value
-    for part in prefix:
-        node = node[part] if isinstance(node, (dict, list)) else None
-    if not isinstance(node, dict) or True not in node:
-        return
-    if "on" in node:
-        return
-    items = [("on" if k is True else k, v) for k, v in node.items()]
-    node.clear()
-    node.update(items)
-    old = prefix + (True,)
-    for key in [k for k in doc.positions if k[: len(old)] == old and k[len(prefix)] is True]:
-        doc.positions[prefix + ("on",) + key[len(old):]] = doc.positions.pop(key)
-
-
 class _IdReader:
     """Reading mixin for student-ID case files."""
 
@@ -383,7 +366,6 @@ class _Reader(_IdReader):
         if not isinstance(top, dict):
             self.diag("bad_type", "a case file must be a mapping with `question:` and `cases:`", ())
             return []
-        _rename_on(doc, ())
         top = doc.value
         self.keys(top, FILE_KEYS, ())
 
@@ -419,7 +401,6 @@ class _Reader(_IdReader):
             if not isinstance(raw, dict):
                 self.diag("bad_type", "a case must be a mapping with note, facts and want", path)
                 continue
-            _rename_on(doc, path)
             raw = doc.value["cases"][i]
             self.keys(raw, CASE_KEYS, path)
 

@@ -39,7 +39,7 @@ from .. import _yaml
 from ..errors import CaseFileError, Diagnostic, PolicyError, UnknownRegionError, XuejiError, did_you_mean
 from ..load import load_policy
 from ..locate import policies_root, regions as bundled_regions, resolve
-from .cases import Case, YAML_SUFFIXES, _FactPositions, _Reader, _rename_on, deep_merge
+from .cases import Case, YAML_SUFFIXES, _FactPositions, _Reader, deep_merge
 from .runner import CaseResult, Problem, SuiteResult, run_case
 
 FOLDER = "cross_region"
@@ -115,7 +115,6 @@ class _CrossReader(_Reader):
         if not isinstance(top, dict):
             self.diag("bad_type", "a cross-region case file must be a mapping with `question:` and `cases:`", ())
             return []
-        _rename_on(doc, ())
         top = doc.value
         self.keys(top, FILE_KEYS, ())
         question = top.get("question")
@@ -141,7 +140,6 @@ class _CrossReader(_Reader):
             if not isinstance(raw, dict):
                 self.diag("bad_type", "a case must be a mapping with note, facts and want", path)
                 continue
-            _rename_on(doc, path)
             raw = doc.value["cases"][i]
             before = len(self.diags)
             self.keys(raw, CASE_KEYS, path)
