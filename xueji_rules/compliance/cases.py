@@ -360,25 +360,30 @@ class _Reader(_IdReader):
             return None
         return tuple(value)
 
-    def read(self) -> list[Case]:
-        doc = self.doc
-        top = doc.value
+    def file_header(self, what: str, keys: tuple) -> tuple[dict | None, str | None]:
+        """The file's top mapping (None if it is not one) and its question (None if missing or not text)."""
+        top = self.doc.value
         if not isinstance(top, dict):
-            self.diag("bad_type", "a case file must be a mapping with `question:` and `cases:`", ())
-            return []
-        top = doc.value
-        self.keys(top, FILE_KEYS, ())
-
+            self.diag("bad_type", f"{what} must be a mapping with `question:` and `cases:`", ())
+            return None, None
+        self.keys(top, keys, ())
         question = top.get("question")
-        if question == STUDENT_ID:
-            return self.read_ids(top)
-        rules: dict | None = None
         if question is None:
             self.diag("missing_key", "'question' is required here", (), "name the question, e.g. `question: suspension`")
         elif not isinstance(question, str):
             self.diag("bad_type", "question must be text", ("question",))
             question = None
-        elif self.policy is not None:
+        return top, question
+
+    def read(self) -> list[Case]:
+        doc = self.doc
+        top, question = self.file_header("a case file", FILE_KEYS)
+        if top is None:
+            return []
+        if question == STUDENT_ID:
+            return self.read_ids(top)
+        rules: dict | None = None
+        if question is not None and self.policy is not None:
             q = self.policy.questions.get(question)
             if q is None:
                 hint = did_you_mean(question, self.policy.questions)

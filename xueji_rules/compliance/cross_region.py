@@ -111,18 +111,9 @@ class _CrossReader(_Reader):
 
     def read_cross(self) -> list[CrossCase]:
         doc = self.doc
-        top = doc.value
-        if not isinstance(top, dict):
-            self.diag("bad_type", "a cross-region case file must be a mapping with `question:` and `cases:`", ())
+        top, question = self.file_header("a cross-region case file", FILE_KEYS)
+        if top is None:
             return []
-        top = doc.value
-        self.keys(top, FILE_KEYS, ())
-        question = top.get("question")
-        if question is None:
-            self.diag("missing_key", "'question' is required here", (), "name the question, e.g. `question: suspension`")
-        elif not isinstance(question, str):
-            self.diag("bad_type", "question must be text", ("question",))
-            question = None
         default_on = self.date(top["on"], ("on",)) if "on" in top else None
         base = self.facts(top.get("facts"), ("facts",))
         required = top.get("regions") or []
