@@ -17,6 +17,8 @@ from pathlib import Path
 import attrs
 
 from . import _yaml
+from . import articles as articles_of_source
+from .articles import Omission
 from .conditions import parse as cparse
 from .locate import policy_files, resolve
 from .schema_check import _schema_errors
@@ -90,6 +92,7 @@ class _Layer:
     meta_doc: object = None
     calendar: tuple | None = None
     repeals: list = attrs.Factory(list)
+    omitted: list = attrs.Factory(list)  # (body, doc, path) of each `omitted:` entry
     source_text: str | None = None
     effective_from: _dt.date | None = None
 
@@ -217,6 +220,9 @@ class _Loader:
                 if section == "repeals":
                     layer.repeals.extend((r, doc, ("repeals", i)) for i, r in enumerate(body or []))
                     continue
+                if section == "omitted":
+                    layer.omitted.extend((r, doc, ("omitted", i)) for i, r in enumerate(body or []))
+                    continue
                 store = self.entries.setdefault(section, {})
                 for name, value in (body or {}).items():
                     contributions = store.setdefault(name, [])
@@ -323,6 +329,8 @@ class _Loader:
                           path + ("text",), "copy the article's words exactly from the source text")
             articles[name] = Article(name, text, body.get("title"), layer.id)
             article_layer[name] = layer
+
+        omissions = self.check_omissions(article_layer)
 
         readings = {
             name: Reading(name, body["title"], body["text"], body.get("en"))
@@ -529,6 +537,7 @@ class _Loader:
             parameters=parameters,
             questions=questions,
             student_ids=student_ids,
+            omitted=omissions,
             folder=str(self.folder),
             layers=tuple(
                 LayerInfo(
@@ -546,6 +555,45 @@ class _Loader:
             era_values=tuple(era_values),
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
         )
+
+    def check_omissions(self, article_layer: dict) -> tuple:
+        """Each layer's `omitted:` entries; with `article_heading`, every article is encoded or omitted."""
+        out = []
+        for layer in self.layers:
+            if layer.meta is None:
+                continue
+            regulation = layer.meta["regulation"]
+            ids = [body["article"] for body, _, _ in layer.omitted]
+            seen: dict = {}
+            for body, doc, path in layer.omitted:
+                if body["article"] in seen:
+                    self.diag(doc, "duplicate_id", f"{body['article']} is omitted twice", path + ("article",),
+                              "list each article once under `omitted:`")
+                seen[body["article"]] = True
+                out.append(Omission(body["article"], body["kind"], body["reason"], body.get("en"), layer.id))
+            pattern = regulation.get("article_heading")
+            if not pattern or layer.source_text is None:
+                continue
+            doc, hpath = layer.meta_doc, ("policy", "regulation", "article_heading")
+            try:
+                all_ids = articles_of_source.headings(layer.source_text, pattern, regulation.get("part_heading"))
+            except re.error as exc:
+                self.diag(doc, "bad_value", f"article_heading is not a regular expression: {exc}", hpath)
+                continue
+            if not all_ids:
+                self.diag(doc, "bad_value", f"article_heading matches no line of {regulation['source']}", hpath,
+                          "write the pattern of a heading as it starts a line, e.g. 第[一二三四五六七八九十百零]+条")
+                continue
+            for body, odoc, path in layer.omitted:
+                if articles_of_source.unknown(all_ids, [body["article"]]):
+                    self.diag(odoc, "unknown_article", f"{body['article']} is not an article of {regulation['source']}",
+                              path + ("article",), did_you_mean(body["article"], all_ids) or f"articles: {', '.join(all_ids[:5])} …")
+            encoded = [a for a, lay in article_layer.items() if lay is layer]
+            for missing in articles_of_source.unaccounted(all_ids, encoded, ids):
+                self.diag(doc, "article_unaccounted",
+                          f"{missing} of {regulation['source']} is neither cited by a rule nor listed under `omitted:`", hpath,
+                          f"encode it, or add `- {{article: {missing}, kind: 行政职责, reason: …}}` under `omitted:`")
+        return tuple(out)
 
     def collect_repeals(self, cite) -> dict:
         """(question, rule) -> (repeal body, doc, path) for every layer's `repeals:`."""

@@ -244,6 +244,8 @@ class Policy:
     parameters: dict = attrs.field(eq=False, repr=False)
     questions: dict = attrs.field(eq=False, repr=False)
     student_ids: dict = attrs.field(eq=False, repr=False)
+    #: articles.Omission of every article (or item) no rule encodes, with its reason
+    omitted: tuple = attrs.field(eq=False, repr=False, default=())
     folder: str = attrs.field(eq=False, repr=False, default="")
     #: LayerInfo of every policy in the chain, the one extended first and this one last
     layers: tuple = attrs.field(eq=False, repr=False, default=())
