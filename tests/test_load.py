@@ -50,6 +50,11 @@ CASES = {
     "parameter_bad_date": ("bad_value", "policy.yaml", 24, 19, "parameters.hours.values.2015-02-30"),
     "article_unaccounted": ("article_unaccounted", "policy.yaml", 9, 22, "policy.regulation.article_heading"),
     "omitted_unknown_article": ("unknown_article", "policy.yaml", 40, 15, "omitted[3].article"),
+    "review_without_reading": ("review_without_reading", "policy.yaml", 46, 13, "questions.transfer.rules[1].procedure[0]"),
+    "procedure_strength": ("procedure_strength", "policy.yaml", 55, 20, "questions.transfer.rules[2].procedure[0].kind"),
+    "missing_party": ("missing_party", "policy.yaml", 66, 13, "questions.borrowing.rules[0].procedure[1]"),
+    "procedure_words": ("quote_not_in_article", "policy.yaml", 39, 75, "questions.transfer.rules[0].procedure[0].words"),
+    "bad_choice": ("bad_choice", "policy.yaml", 21, 13, "readings.review_is_approval.chosen"),
     "bad_positions": ("bad_positions", "policy.yaml", 43, 47, "student_ids.pupil.fields[1].positions"),
     # layers: a folder `layer/` extending `../base` (or `../city`, which extends `../base`)
     "nothing_to_replace": ("nothing_to_replace", "layer/policy.yaml", 20, 19, "questions.suspension.rules[0].replaces"),
