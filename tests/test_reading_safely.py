@@ -105,3 +105,35 @@ def test_the_cli_reads_json_facts_with_tabs_and_emoji(tmp_path):
                     stdout=out, stderr=err, stdin=io.StringIO())
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue())["outcome"] == xr.ask("jiangsu", "suspension", facts, on="2025-03-03").outcome
+
+
+class TestAnImmutablePolicy:
+    """A compiled policy is shared by every later ask: nothing reachable from it can be changed."""
+
+    @pytest.mark.parametrize("section", ["questions", "parameters", "articles", "readings", "student_ids"])
+    def test_sections_refuse_changes(self, section):
+        policy = xr.load_policy("jiangsu")
+        mapping = getattr(policy, section)
+        key = next(iter(mapping))
+        for change in (lambda: mapping.__setitem__(key, None), lambda: mapping.pop(key), mapping.clear,
+                       lambda: mapping.update({}), lambda: mapping.setdefault(key, None), lambda: mapping.__delitem__(key)):
+            with pytest.raises(TypeError):
+                change()
+
+    def test_swapping_a_question_cannot_change_later_answers(self):
+        """The reproducer: p.questions['suspension'] = p.questions['transfer'] used to change every later ask."""
+        policy = xr.load_policy("jiangsu")
+        with pytest.raises(TypeError):
+            policy.questions["suspension"] = policy.questions["transfer"]
+        with pytest.raises(AttributeError):
+            policy.questions = {}
+        assert xr.ask("jiangsu", "suspension", SUSPENSION, on="2025-03-03").question == "suspension"
+
+    def test_kernels_and_parameter_values_are_read_only(self):
+        policy = xr.load_policy("jiangsu")
+        q = policy.questions["suspension"]
+        with pytest.raises(TypeError):
+            q.by_era[0]["decide"] = lambda *a: ("allowed", ())
+        with pytest.raises(TypeError):
+            policy.parameters_on(__import__("datetime").date(2025, 3, 3))["compulsory_suspension_class_hours"] = 0
+        assert not hasattr(q, "explain_cache")

@@ -246,16 +246,16 @@ class _Static:
 
 def static_has_procedure(q: Question) -> bool:
     """Whether any rule of the question names a procedure (cached on the question)."""
-    flag = q.explain_cache.get("procedure")
+    flag = q._explain_cache.get("procedure")
     if flag is None:
-        flag = q.explain_cache["procedure"] = any(r.procedure for r in q.rules)
+        flag = q._explain_cache["procedure"] = any(r.procedure for r in q.rules)
     return flag
 
 
 def _static(policy: Policy, q: Question, params: dict) -> _Static:
     # Keyed by the era's parameter dict, which lives as long as the policy; filling the
     # cache twice from two threads is harmless (both values are equal).
-    cache = q.explain_cache
+    cache = q._explain_cache
     key = id(params)
     static = cache.get(key)
     if static is None:

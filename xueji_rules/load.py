@@ -39,6 +39,7 @@ from .policy import (
     ParameterSource,
     Policy,
     Question,
+    ReadOnlyDict,
     Reading,
     Rule,
     Step,
@@ -524,7 +525,7 @@ class _Loader:
                     if d <= s:
                         current = v
                 values[name] = current
-            era_values.append(_ReadOnly(values))
+            era_values.append(ReadOnlyDict(values))
         questions = {
             name: attrs.evolve(q, by_era=tuple(instantiate(*self.modules[name], values) for values in era_values))
             for name, q in questions.items()
@@ -853,15 +854,6 @@ def _in_vocabulary_order(paths: set) -> tuple:
 def _norm(text: str) -> str:
     """Compare quotations ignoring white space only."""
     return re.sub(r"\s+", "", text)
-
-
-class _ReadOnly(dict):
-    """A dict that refuses changes: parameter values are shared between threads."""
-
-    def _refuse(self, *a, **k):
-        raise TypeError("parameter values are read-only")
-
-    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse
 
 
 def compile_policy(folder: str | os.PathLike) -> Policy:

@@ -14,6 +14,25 @@ import attrs
 
 from .errors import DateError
 
+class ReadOnlyDict(dict):
+    """A dict that refuses changes: a compiled policy is shared by every thread and every later ask."""
+
+    def _refuse(self, *a, **k):
+        raise TypeError("a compiled policy is read-only; load another policy to change it")
+
+    __setitem__ = __delitem__ = __ior__ = update = pop = popitem = clear = setdefault = _refuse
+
+    def __reduce__(self):  # pickles (for worker processes) as what it is
+        return (type(self), (dict(self),))
+
+    def __copy__(self):
+        return self
+
+
+def read_only(value) -> ReadOnlyDict:
+    return value if isinstance(value, ReadOnlyDict) else ReadOnlyDict(value)
+
+
 HELD, FAILED, NOT_APPLICABLE, UNKNOWN = "held", "failed", "not_applicable", "unknown"
 #: Status codes used inside kernels (index into STATUS_NAMES).
 STATUS_NAMES = (NOT_APPLICABLE, HELD, FAILED, UNKNOWN)
@@ -197,10 +216,12 @@ class Question:
     en: str | None
     rules: tuple
     certificates: tuple
-    by_era: tuple = attrs.field(eq=False, repr=False, default=())
+    by_era: tuple = attrs.field(eq=False, repr=False, default=(),
+                                converter=lambda eras: tuple(read_only(ns) for ns in eras))
     source: str = attrs.field(eq=False, repr=False, default="")
-    #: explanation parts that depend only on the era's parameters (see evaluate._static)
-    explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict)
+    #: explanation parts that depend only on the era's parameters (see evaluate._static): private,
+    #: filled idempotently (two threads filling one key store equal values)
+    _explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict, alias="_explain_cache")
 
     @property
     def facts(self) -> tuple:
@@ -247,11 +268,11 @@ class Policy:
     source: str
     version: str
     content_hash: str
-    articles: dict = attrs.field(eq=False, repr=False)
-    readings: dict = attrs.field(eq=False, repr=False)
-    parameters: dict = attrs.field(eq=False, repr=False)
-    questions: dict = attrs.field(eq=False, repr=False)
-    student_ids: dict = attrs.field(eq=False, repr=False)
+    articles: dict = attrs.field(eq=False, repr=False, converter=read_only)
+    readings: dict = attrs.field(eq=False, repr=False, converter=read_only)
+    parameters: dict = attrs.field(eq=False, repr=False, converter=read_only)
+    questions: dict = attrs.field(eq=False, repr=False, converter=read_only)
+    student_ids: dict = attrs.field(eq=False, repr=False, converter=read_only)
     #: articles.Omission of every article (or item) no rule encodes, with its reason
     omitted: tuple = attrs.field(eq=False, repr=False, default=())
     folder: str = attrs.field(eq=False, repr=False, default="")
