@@ -137,3 +137,54 @@ class TestAnImmutablePolicy:
         with pytest.raises(TypeError):
             policy.parameters_on(__import__("datetime").date(2025, 3, 3))["compulsory_suspension_class_hours"] = 0
         assert not hasattr(q, "explain_cache")
+
+
+class TestConditionsThatCannotCompile:
+    """Validation refuses what generated code could not compile, with a position; nothing crashes."""
+
+    def compile(self, text, **scope):
+        from xueji_rules.conditions import parse as P
+        from xueji_rules.conditions.compile import BOOL, Compiled, CompileError, Compiler, Scope
+
+        tree = P.parse(text)
+        if not isinstance(tree, P.Node):
+            return tree.code
+        defs = {"d": Compiled(BOOL, "__d_d__", True)}
+        try:
+            out = Compiler().compile(tree, Scope(scope.get("params", {}), defs, zero_parameters=scope.get("zero", frozenset())), BOOL)
+        except CompileError as exc:
+            return exc.code
+        compile("x = " + out.code, "generated", "exec")  # never a SyntaxError
+        return "ok"
+
+    @pytest.mark.parametrize("n, expected", [(20, "ok"), (100, "ok"), (250, "condition_too_complex")])
+    def test_many_parts_joined_by_or(self, n, expected):
+        assert self.compile(" 或 ".join(["d"] * n)) == expected
+
+    def test_two_hundred_parts_joined_by_and(self):
+        assert self.compile(" 且 ".join(["absence.class_hours_missed 超过 1"] * 200)) == "condition_too_complex"
+
+    def test_a_long_chain_of_not(self):
+        assert self.compile("非 " * 150 + "d") == "condition_too_complex"
+
+    def test_a_five_thousand_digit_number(self):
+        assert self.compile("absence.class_hours_missed 超过 " + "9" * 5000) == "condition_too_complex"
+        assert self.compile("absence.class_hours_missed 超过 " + "9" * 2000) == "condition_number"
+
+    def test_dividing_by_zero_is_a_policy_error(self):
+        """÷ 0 passed validation and then blamed every student's facts."""
+        from xueji_rules.conditions.compile import Type
+
+        assert self.compile("absence.class_hours_missed ÷ 0 超过 1") == "division_by_zero"
+        assert self.compile("absence.class_hours_missed ÷ h 超过 1", params={"h": Type("number", "学时")},
+                            zero=frozenset({"h"})) == "division_by_zero"
+        assert self.compile("absence.class_hours_missed ÷ h 超过 1", params={"h": Type("number", "学时")}) == "ok"
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1e5000", "9" * 5000, "Infinity", "NaN", "1_000", "0x10"])
+def test_numbers_given_as_text_are_read_quickly_or_refused(text):
+    """"1e999999999" made `xueji ask` run for ten minutes; such text is now a facts error at once."""
+    with pytest.raises(FactsError) as info:
+        xr.ask("jiangsu", "suspension", {**SUSPENSION, "absence": {**SUSPENSION["absence"], "class_hours_missed": text}},
+               on="2025-03-03")
+    assert [d.code for d in info.value.diagnostics] == ["facts_type"]

@@ -473,7 +473,8 @@ class _Loader:
         defs = _Defs()
         # a calendar section that does not validate is reported once, at the calendar, not again at every rule using it
         has_calendar = any(layer.calendar is not None for layer in self.layers)
-        scope = Scope(param_types, defs, has_calendar=has_calendar)
+        zero = frozenset(n for n, vals in runtime_values.items() if any(type(v) in (int, Fraction) and v == 0 for _, v in vals))
+        scope = Scope(param_types, defs, has_calendar=has_calendar, zero_parameters=zero)
         for key in raw_defs:
             defs[key]
         for key, (body, doc, path) in raw_defs.items():
@@ -809,7 +810,14 @@ class _Loader:
                 names.append(f"deadline_{len(names)}")
                 source += "\n\n" + hoist(f"def {names[-1]}(F, P, T):\n    return {c.code}\n", compiler)
         source = params_as_globals(source)
-        code = compile(source, f"<policy {qname}>", "exec")
+        try:
+            code = compile(source, f"<policy {qname}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+            # each condition is bounded when compiled; this is the last guard, so a policy never half-loads
+            doc = contributions[0][1]
+            self.diag(doc, "condition_too_complex", f"the question {qname} cannot be compiled: {type(exc).__name__}",
+                      ("questions", qname), "split long conditions into named definitions (definitions.yaml)")
+            return None
         k = 0
         built = []
         for r in rules:

@@ -204,11 +204,30 @@ class Scope:
     """What bare names mean where a condition is compiled: parameters, definitions, extras."""
 
     def __init__(self, parameters: dict[str, Type], definitions: dict[str, Compiled],
-                 extras: dict[str, Compiled] | None = None, has_calendar: bool = True):
+                 extras: dict[str, Compiled] | None = None, has_calendar: bool = True,
+                 zero_parameters: frozenset = frozenset()):
         self.parameters = parameters
         self.definitions = definitions
         self.extras = extras or {}
         self.has_calendar = has_calendar
+        #: parameters one of whose dated values is 0: a condition may not divide by them
+        self.zero_parameters = zero_parameters
+
+
+#: The deepest bracket nesting a condition's generated code may have (Python's own limit is 200).
+MAX_CODE_NESTING = 120
+
+
+def _nesting(code: str) -> int:
+    """The deepest nesting of brackets in generated code (string constants are bound by name, never inline)."""
+    depth = deepest = 0
+    for ch in code:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
 
 
 class Compiler:
@@ -256,6 +275,10 @@ class Compiler:
             )
         if want is not None and want.kind == "date" and out.type.kind not in ("date", "any"):
             raise CompileError("condition_type", f"a date is needed here, but this is a {out.type.describe()}", node)
+        if _nesting(out.code) > MAX_CODE_NESTING:
+            # Python's parser stops at 200 nested brackets; a kernel wraps a condition in a few more
+            raise CompileError("condition_too_complex", "the condition joins too many parts for one rule", node,
+                               "split it into named definitions (definitions.yaml), each a few parts")
         return out
 
     # -- nodes -----------------------------------------------------------------
@@ -567,6 +590,13 @@ class Compiler:
             unit = lt.unit if not rt.unit else (None if lt.unit == rt.unit else "?")
             if unit == "?":
                 raise CompileError("unit_mismatch", f"cannot divide {lt.unit} by {rt.unit}", node)
+            if isinstance(node.right, P.Num) and node.right.value == 0:
+                raise CompileError("division_by_zero", "this divides by 0", node.right,
+                                   "divide by a number that is not 0")
+            if right.params & scope.zero_parameters and right.code.startswith("P["):
+                name = next(iter(right.params & scope.zero_parameters))
+                raise CompileError("division_by_zero", f"the parameter {name} is 0 on some date, and this divides by it",
+                                   node.right, "a divisor must never be 0: check the parameter's values")
             code, nullable = self._null_guard([left, right], lambda n: f"(Fraction({n[0]}) / {n[1]})")
         return Compiled(Type("number", unit), code, nullable, facts, params)
 

@@ -126,12 +126,26 @@ def chinese_number(text: str) -> int:
     return total + current
 
 
+#: The longest number read from text, in digits before and after the point. A number written
+#: as text (in a condition, or a fact given as "230") is never turned into an exact value of
+#: unbounded size: "1e999999999" would take hours, 5,000 digits exceed Python's own limit.
+MAX_INTEGER_DIGITS, MAX_DECIMAL_DIGITS = 15, 12
+_PLAIN_NUMBER = re.compile(r"[-+]?\d{1,%d}(\.\d{1,%d})?%%?" % (MAX_INTEGER_DIGITS, MAX_DECIMAL_DIGITS))
+_FRACTION = re.compile(r"[-+]?\d{1,%d}/\d{1,%d}" % (MAX_INTEGER_DIGITS, MAX_INTEGER_DIGITS))
+
+
 def read_number(text: str) -> Fraction:
-    """Exact value of 210, 0.05, 5%, 1/3 or 三分之一."""
+    """Exact value of 210, 0.05, 5%, 1/3 or 三分之一; ValueError for anything else or anything longer.
+
+    At most MAX_INTEGER_DIGITS digits before the point and MAX_DECIMAL_DIGITS after it;
+    no exponents (1e5), no infinities.
+    """
     text = text.strip()
     m = re.fullmatch(r"([一二三四五六七八九十百]+)分之([一二三四五六七八九十百]+)", text)
     if m:
         return Fraction(chinese_number(m.group(2)), chinese_number(m.group(1)))
+    if not (_PLAIN_NUMBER.fullmatch(text) or _FRACTION.fullmatch(text)):
+        raise ValueError(f"not a number of at most {MAX_INTEGER_DIGITS} digits (and {MAX_DECIMAL_DIGITS} decimals)")
     if text.endswith("%"):
         return Fraction(text[:-1]) / 100
     return Fraction(text)
@@ -265,31 +279,69 @@ def _token_name(name: str) -> str:
     return f"'{pattern.value}'" if pattern.type == "str" else name
 
 
+#: The most deeply a condition may nest (且/或/非, brackets, arithmetic), and the most parts it may have:
+#: far beyond any regulation's sentence, well within what Python compiles (its parser stops at 200 brackets).
+MAX_DEPTH, MAX_NODES = 24, 400
+
+
 def parse(text: str) -> Node | Diagnostic:
     """Parse condition text; return its tree, or a Diagnostic whose line/column are inside ``text``."""
+    if len(text) > 4000:
+        return Diagnostic("condition_too_complex", f"the condition has {len(text)} characters; at most 4000",
+                          line=1, column=1, hint="split it into named definitions (definitions.yaml)")
     try:
-        return _parser().parse(text)
+        tree = _parser().parse(text)
+    except ValueError as exc:  # a number too long to be read exactly
+        return Diagnostic("condition_number", f"cannot read a number: {exc}", line=1, column=1,
+                          hint="write numbers in plain digits (210, 0.05, 5%, 1/3)")
     except lark.exceptions.UnexpectedInput as exc:
-        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
-        names = sorted({_token_name(e) for e in expected})
-        token = getattr(exc, "token", None)
-        got = f"'{token}'" if token is not None and str(token) else "the end of the text"
-        if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-            got = f"'{text[exc.pos_in_stream]}'"
-        hint = ("expected " + ", ".join(names[:12])) if names else None
-        line = exc.line if exc.line and exc.line > 0 else 1
-        column = exc.column if exc.column and exc.column > 0 else 1
-        if token is not None and getattr(token, "type", None) == "$END":
-            # lark puts the end at the last token; the text really stops after it
-            lines = text.split("\n")
-            line, column = len(lines), len(lines[-1]) + 1
-        return Diagnostic(
-            "condition_syntax",
-            f"cannot read the condition at {got}",
-            line=line,
-            column=column,
-            hint=hint,
-        )
+        return _syntax(text, exc)
+    return _too_complex(tree) or tree
+
+
+def _too_complex(tree: Node) -> Diagnostic | None:
+    """A Diagnostic at the first node nested deeper than MAX_DEPTH, or when there are over MAX_NODES nodes."""
+    stack, count = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            what = f"nests more than {MAX_DEPTH} deep" if depth > MAX_DEPTH else f"has more than {MAX_NODES} parts"
+            return Diagnostic("condition_too_complex", f"the condition {what}", line=node.line or 1,
+                              column=node.column or 1, hint="split it into named definitions (definitions.yaml)")
+        if isinstance(node, Logic):
+            stack.extend((item, depth + 1) for item in node.items)
+            continue
+        for field in attrs.fields(type(node)):
+            value = getattr(node, field.name)
+            for item in (value if isinstance(value, tuple) else (value,)):
+                if isinstance(item, Node):
+                    stack.append((item, depth + 1))
+    return None
+
+
+def _syntax(text: str, exc) -> Diagnostic:
+    """The Diagnostic for a syntax error: where, what was found, and what was expected."""
+    expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+    names = sorted({_token_name(e) for e in expected})
+    token = getattr(exc, "token", None)
+    got = f"'{token}'" if token is not None and str(token) else "the end of the text"
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        got = f"'{text[exc.pos_in_stream]}'"
+    hint = ("expected " + ", ".join(names[:12])) if names else None
+    line = exc.line if exc.line and exc.line > 0 else 1
+    column = exc.column if exc.column and exc.column > 0 else 1
+    if token is not None and getattr(token, "type", None) == "$END":
+        # lark puts the end at the last token; the text really stops after it
+        lines = text.split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    return Diagnostic(
+        "condition_syntax",
+        f"cannot read the condition at {got}",
+        line=line,
+        column=column,
+        hint=hint,
+    )
 
 
 _POSTFIX = {"以上", "以下", "以内"}
