@@ -381,7 +381,9 @@ class CancellationRequest:
     """A report asking that a registry be cancelled (注销、取消学籍)."""
 
     ground: str | None = fact("注销原因", "ground", "enum", choices=CANCELLATION_GROUNDS)
-    age: Fraction | None = fact("年龄（周岁）", "age in full years", "number", unit="周岁")
+    term_end_date: _dt.date | None = fact(
+        "服刑、劳动教养或行政拘留等处理期满日期", "day the sentence, re-education or detention ended", "date"
+    )
     death_date: _dt.date | None = fact("死亡日期", "date of death", "date")
 
 
