@@ -255,6 +255,9 @@ class Absence:
     class_hours_missed: Fraction | None = fact(
         "连续缺课累计学时", "class hours missed (continuous, accumulated)", "number", unit="学时"
     )
+    unbroken_spell: bool | None = fact(
+        "缺课学时出自一次连续缺课（其间未返校上课）", "the class hours were missed in one unbroken spell (no return to class in between)", "bool"
+    )
     year_total_class_hours: Fraction | None = fact(
         "本学年度总课时", "total class hours of the school year", "number", unit="学时"
     )
