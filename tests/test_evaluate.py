@@ -356,7 +356,8 @@ class TestMissingFacts:
         """A senior student's missing facts do not include those of compulsory-education rules."""
         d = xr.may_suspend("jiangsu", {"student": {"stage": "senior", "grade": 11}}, on="2025-03-03")
         assert "absence.year_total_class_hours" in d.missing_facts
-        assert "evidence.hospital_level" in d.missing_facts or d.outcome != "undetermined"
+        # documents and the hospital's level are what to bring (jiangsu reading suspension_documents), never asked for
+        assert "evidence.hospital_level" not in d.missing_facts and d.outcome == "undetermined"
         assert all(not r.id.startswith("compulsory") for r in d.rules if r.status == "unknown")
 
 

@@ -255,6 +255,9 @@ class Absence:
     class_hours_missed: Fraction | None = fact(
         "连续缺课累计学时", "class hours missed (continuous, accumulated)", "number", unit="学时"
     )
+    unbroken_spell: bool | None = fact(
+        "缺课学时出自一次连续缺课（其间未返校上课）", "the class hours were missed in one unbroken spell (no return to class in between)", "bool"
+    )
     year_total_class_hours: Fraction | None = fact(
         "本学年度总课时", "total class hours of the school year", "number", unit="学时"
     )
@@ -381,7 +384,9 @@ class CancellationRequest:
     """A report asking that a registry be cancelled (注销、取消学籍)."""
 
     ground: str | None = fact("注销原因", "ground", "enum", choices=CANCELLATION_GROUNDS)
-    age: Fraction | None = fact("年龄（周岁）", "age in full years", "number", unit="周岁")
+    term_end_date: _dt.date | None = fact(
+        "服刑、劳动教养或行政拘留等处理期满日期", "day the sentence, re-education or detention ended", "date"
+    )
     death_date: _dt.date | None = fact("死亡日期", "date of death", "date")
 
 
