@@ -41,6 +41,18 @@ def day_of(on, what: str = "date") -> _dt.date:
 _date = day_of
 
 
+def _question(policy: Policy, question) -> Question:
+    """The question asked, by name or as a Question of this policy; UnknownQuestionError otherwise."""
+    if isinstance(question, Question):
+        return question
+    if not isinstance(question, str):
+        from .errors import UnknownQuestionError
+
+        raise UnknownQuestionError(f"a question is named by text, not {type(question).__name__} "
+                                   f"(questions: {', '.join(policy.questions)})")
+    return policy.question(question)
+
+
 def _run(q: Question, era: int, F, params, day):
     """Run the question's kernel; arithmetic the facts make impossible is a facts error.
 
@@ -60,7 +72,7 @@ def _run(q: Question, era: int, F, params, day):
 
 def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) with no explanation: the fast path."""
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
@@ -80,7 +92,7 @@ def decider(policy: Policy, question: str | Question, on=None):
     Parameters are resolved for the date once, ahead of evaluation, so a registry
     system checking many students on the same day pays only for the rules.
     """
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
     params = policy.parameters_on(day)
@@ -119,7 +131,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
     malformed facts, DateError for a bad date or one with no regulation in force,
     UnknownQuestionError for a question the policy lacks.
     """
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
@@ -180,7 +192,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
             except DateError as exc:  # e.g. a year with no working-day data yet
                 date, problem = None, str(exc)
             except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
-                date = None
+                date, problem = None, "the date cannot be computed from these facts (it falls outside the years a calendar can hold)"
             if date is not None or problem is not None:
                 deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en, problem))
     results = tuple(results)

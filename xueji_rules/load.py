@@ -908,4 +908,6 @@ def load_policy(region_or_path, *, registry: Registry | None = None) -> Policy:
     Raises UnknownRegionError for an unknown name and PolicyError (with every
     Diagnostic) for a policy that does not validate.
     """
+    if not isinstance(region_or_path, (str, os.PathLike)):
+        raise UnknownRegionError(f"a region is named by text (jiangsu, shandong/jinxiang), not {type(region_or_path).__name__}")
     return (registry or DEFAULT_REGISTRY).get(region_or_path)
