@@ -213,3 +213,43 @@ class TestCallerMistakes:
         ends = [dl for dl in d.deadlines if dl.rule == "compulsory_class_hours"]
         assert ends and ends[0].date is None and ends[0].problem
         assert xr.Decision.from_json(d.to_json()) == d
+
+
+class TestStandardInput:
+    """`xueji ask … --facts -` with stdin closed or binary is a user error (exit 2), never an internal one."""
+
+    def ask(self, stdin):
+        import io
+
+        from xueji_rules import cli
+
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["ask", "jiangsu", "suspension", "--facts", "-", "--on", "2025-03-03"],
+                        stdout=out, stderr=err, stdin=stdin)
+        return code, err.getvalue()
+
+    def test_closed(self):
+        import io
+
+        closed = io.StringIO("")
+        closed.close()
+        code, err = self.ask(closed)
+        assert code == 2 and "closed" in err and "Traceback" not in err
+
+    def test_binary(self):
+        import io
+
+        code, err = self.ask(io.StringIO("\x7fELF\x00\x00\x01"))
+        assert code == 2 and "binary" in err
+
+    def test_undecodable_bytes(self):
+        import io
+
+        code, err = self.ask(io.TextIOWrapper(io.BytesIO(b"\xff\xfe\x00a"), encoding="utf-8"))
+        assert code == 2 and "UTF-8" in err
+
+    def test_surrogate_escaped_bytes(self):
+        import io
+
+        code, err = self.ask(io.TextIOWrapper(io.BytesIO(b"a: \xff"), encoding="utf-8", errors="surrogateescape"))
+        assert code == 2 and "UTF-8" in err

@@ -300,7 +300,26 @@ def _read_facts(spec: str, stdin):
     from .facts.input import load_facts_text
 
     if spec == "-":
-        text, source = stdin.read(), "<stdin>"
+        source = "<stdin>"
+        if stdin is None or getattr(stdin, "closed", False):
+            raise FactsError("no facts on standard input: it is closed (give --facts FILE, or pipe the facts in)")
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError as exc:
+            raise FactsError(f"the facts on standard input are not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except (OSError, ValueError) as exc:
+            raise FactsError(f"cannot read standard input: {type(exc).__name__}") from None
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FactsError(f"the facts on standard input are not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        try:
+            text.encode("utf-8")  # a terminal in the C locale hands undecodable bytes on as surrogates
+        except UnicodeEncodeError:
+            raise FactsError("the facts on standard input are not UTF-8 text") from None
+        if "\x00" in text:
+            raise FactsError("the facts on standard input are binary, not YAML or JSON text")
     else:
         try:
             with open(spec, encoding="utf-8") as fh:
