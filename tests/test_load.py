@@ -221,3 +221,15 @@ class TestOmittedArticles:
             (Path(tmp) / "policy.yaml").write_text(text, encoding="utf-8")
             policy = compile_policy(tmp)
         assert [(o.article, o.kind) for o in policy.omitted] == [("第二条", "待编码"), ("第三条", "不涉及学生"), ("第四条", "范围与效力")]
+
+
+def test_an_extends_cycle_is_reported_alone(tmp_path):
+    """Two layers extending each other: one extends_cycle, not the 19 duplicate_id echoes it used to cause."""
+    import shutil
+
+    for name, other in (("a", "b"), ("b", "a")):
+        shutil.copytree(POLICIES / "tiny", tmp_path / name)
+        path = tmp_path / name / "policy.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("  id: tiny", f"  id: {name}\n  extends: ../{other}", 1),
+                        encoding="utf-8")
+    assert [d.code for d in check_policy(tmp_path / "a")] == ["extends_cycle"]

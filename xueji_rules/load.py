@@ -292,6 +292,10 @@ class _Loader:
 
     def build(self) -> Policy | None:
         content_hash = self.read()
+        if any(d.code in ("extends_cycle", "unknown_parent") for d in self.diags):
+            # the root cause alone: a broken chain makes every later check report its echoes
+            self.diags = [d for d in self.diags if d.code in ("extends_cycle", "unknown_parent")]
+            return None
         top = self.layers[-1] if self.layers else None
         if top is None or top.meta is None or any(layer.meta is None for layer in self.layers):
             missing = [layer for layer in self.layers if layer.meta is None] or [None]
