@@ -19,6 +19,8 @@ import attrs
 from . import _yaml
 from . import articles as articles_of_source
 from .articles import Omission
+from .quoted_numbers import numbers_in
+from .conditions.parse import read_number
 from .procedure import KINDS as PROCEDURE_KINDS, REVIEW_OPTIONS, ProcedureItem
 from .conditions import parse as cparse
 from .locate import policy_files, resolve
@@ -401,6 +403,7 @@ class _Loader:
                 cite(doc, path, body)
                 start = layer.effective_from or effective_from
                 raw_values = body.get("values") or {start.isoformat(): body.get("value")}
+                self.check_quoted_value(name, body, doc, path, raw_values)
                 layer_dates = []
                 for k, v in raw_values.items():
                     d = _to_date(k)
@@ -570,6 +573,25 @@ class _Loader:
             era_values=tuple(era_values),
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
         )
+
+    def check_quoted_value(self, name, body, doc, path, raw_values) -> None:
+        """The first value a layer gives must be a number its quote states, unless a reading explains it."""
+        quote = body.get("quote")
+        if not quote or body.get("reading") or not raw_values:
+            return
+        stated = numbers_in(quote)
+        first_key = min(raw_values, key=str)
+        value = raw_values[first_key]
+        if not stated or isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return
+        try:
+            number = read_number(str(value))
+        except (ValueError, ZeroDivisionError, KeyError):
+            return
+        if number not in stated:
+            where = path + (("values", first_key) if body.get("values") else ("value",))
+            self.diag(doc, "quote_value_mismatch", f"{name} is {value}, but its quote states {_stated(stated)}", where,
+                      "make the value the quote's number, or name a reading (`reading:`) that explains the difference")
 
     def check_omissions(self, article_layer: dict) -> tuple:
         """Each layer's `omitted:` entries; with `article_heading`, every article is encoded or omitted."""
@@ -866,6 +888,11 @@ def _in_vocabulary_order(paths: set) -> tuple:
 def _norm(text: str) -> str:
     """Compare quotations ignoring white space only."""
     return re.sub(r"\s+", "", text)
+
+
+def _stated(numbers: set) -> str:
+    shown = sorted(numbers)[:4]
+    return "、".join(str(n.numerator) if n.denominator == 1 else f"{n.numerator}/{n.denominator}" for n in shown)
 
 
 def compile_policy(folder: str | os.PathLike) -> Policy:
