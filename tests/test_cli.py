@@ -84,7 +84,7 @@ def test_ask_json_is_the_decision_document(facts_file):
     code, out, _ = run("ask", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03", "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert doc["format"] == "xueji-decision/1"
+    assert doc["format"] == "xueji-decision/2"
     assert doc["outcome"] == "allowed_with_approval"
     assert doc["on"] == "2025-03-03"
     assert [r["id"] for r in doc["rules"]] == ["compulsory_hours", "senior_third", "not_graduating"]

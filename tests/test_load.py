@@ -48,6 +48,13 @@ CASES = {
     "approval_without_approver": ("missing_approver", "policy.yaml", 27, 9, R0),
     "parameter_gap": ("parameter_gap", "policy.yaml", 23, 7, "parameters.hours.values"),
     "parameter_bad_date": ("bad_value", "policy.yaml", 24, 19, "parameters.hours.values.2015-02-30"),
+    "article_unaccounted": ("article_unaccounted", "policy.yaml", 9, 22, "policy.regulation.article_heading"),
+    "omitted_unknown_article": ("unknown_article", "policy.yaml", 40, 15, "omitted[3].article"),
+    "review_without_reading": ("review_without_reading", "policy.yaml", 46, 13, "questions.transfer.rules[1].procedure[0]"),
+    "procedure_strength": ("procedure_strength", "policy.yaml", 55, 20, "questions.transfer.rules[2].procedure[0].kind"),
+    "missing_party": ("missing_party", "policy.yaml", 66, 13, "questions.borrowing.rules[0].procedure[1]"),
+    "procedure_words": ("quote_not_in_article", "policy.yaml", 39, 75, "questions.transfer.rules[0].procedure[0].words"),
+    "bad_choice": ("bad_choice", "policy.yaml", 21, 13, "readings.review_is_approval.chosen"),
     "bad_positions": ("bad_positions", "policy.yaml", 43, 47, "student_ids.pupil.fields[1].positions"),
     # layers: a folder `layer/` extending `../base` (or `../city`, which extends `../base`)
     "nothing_to_replace": ("nothing_to_replace", "layer/policy.yaml", 20, 19, "questions.suspension.rules[0].replaces"),
@@ -182,3 +189,35 @@ class TestContentHash:
         with open(copy / "source" / "text.txt", "a", encoding="utf-8") as f:
             f.write("\n第五条 附则。\n")
         assert compile_policy(copy).content_hash != compile_policy(POLICIES / "tiny").content_hash
+
+
+class TestOmittedArticles:
+    def test_articles_are_found_by_heading_and_part(self):
+        """Part headings restart the numbering and prefix the ids; a pattern's group gives the id."""
+        from xueji_rules.articles import headings
+
+        text = "第一部分 义务教育\n第一条甲。\n第二条乙。\n第二部分 高中\n第一条丙。\n"
+        assert headings(text, "第[一二三四五六七八九十]+条", "第[一二]部分") == [
+            "第一部分第一条", "第一部分第二条", "第二部分第一条"]
+        assert headings("一、甲\n(一)乙\n二、丙\n", "([一二三四]+)、") == ["一", "二"]
+
+    def test_an_item_accounts_for_its_article_but_not_for_a_longer_number(self):
+        """第八条第8项 is of 第八条; 第十一条 is not of 第十条, and 二十 is not of 二."""
+        from xueji_rules.articles import belongs
+
+        assert belongs("第一部分第八条第8项", "第一部分第八条")
+        assert not belongs("第十一条", "第十条") and not belongs("二十", "二") and belongs("二(一)1", "二")
+
+    def test_a_loaded_policy_carries_its_omissions(self):
+        """A loaded policy carries each omission with its kind, reason and layer."""
+        from xueji_rules.load import compile_policy
+
+        folder = BROKEN / "omitted_unknown_article"
+        text = (folder / "policy.yaml").read_text(encoding="utf-8").replace("  - {article: 第五条, kind: 范围与效力, reason: 没有这一条}\n", "")
+        import shutil, tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(folder, tmp, dirs_exist_ok=True)
+            (Path(tmp) / "policy.yaml").write_text(text, encoding="utf-8")
+            policy = compile_policy(tmp)
+        assert [(o.article, o.kind) for o in policy.omitted] == [("第二条", "待编码"), ("第三条", "不涉及学生"), ("第四条", "范围与效力")]

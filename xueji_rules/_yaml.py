@@ -8,6 +8,8 @@ column are kept in a map keyed by its path in the document.
 
 from __future__ import annotations
 
+import re
+
 import attrs
 import yaml
 
@@ -29,6 +31,17 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The most nodes one document may expand to, aliases included ("billion laughs" guard).
 MAX_NODES = 200_000
+#: The deepest nesting of mappings and lists a document may have.
+MAX_DEPTH = 64
+#: The longest text one value may hold, in characters.
+MAX_STRING = 65_536
+#: The largest document read, in characters (a policy file; facts and case files pass their own limit).
+MAX_CHARS = 4 * 1024 * 1024
+
+#: Numbers as YAML 1.1 would misread them: 0230 (octal), 0x10, 0b1, 1:30 (sexagesimal), 1_000,
+#: .inf and .nan. Only plain decimals are numbers here; anything else is an error, never a different number.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(0|[1-9][0-9]*)\.[0-9]+([eE][-+]?[0-9]{1,3})?")
 
 Path = tuple  # of str | int
 
@@ -88,6 +101,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooBig()
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep(node)
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
             self._diag(
@@ -129,6 +144,22 @@ class _Builder:
         return self.scalar(node, path)
 
     def scalar(self, node, path: Path):
+        if len(node.value) > MAX_STRING:
+            self._diag("yaml_too_big", f"a value of {len(node.value)} characters is longer than {MAX_STRING}", node, path,
+                       "keep each value under the limit; long texts belong in the regulation's source file")
+            return None
+        if node.tag == "tag:yaml.org,2002:str" and _SURROGATE.search(node.value):
+            return self.joined(node, path)
+        if node.tag == "tag:yaml.org,2002:int" and not _PLAIN_INT.fullmatch(node.value):
+            # the value itself is not repeated: in a facts file it is personal data
+            self._diag("yaml_number", f"this number is written {_number_form(node.value)}; YAML 1.1 would read it as "
+                       "a different number", node, path,
+                       "write it in plain decimals (230, not 0230), or quote it to keep it as text ('0230')")
+            return None
+        if node.tag == "tag:yaml.org,2002:float" and not _PLAIN_FLOAT.fullmatch(node.value):
+            self._diag("yaml_number", f"this number is written {_number_form(node.value)}, which is not a plain decimal",
+                       node, path, "write a decimal like 0.5, or a fraction as text like '1/3'; .inf and .nan are not numbers")
+            return None
         # An impossible date (2025-02-30) looks like a timestamp to YAML's resolver,
         # but building it raises; keep the text so that the schema or the facts
         # reader reports it at its position instead of crashing.
@@ -142,6 +173,37 @@ class _Builder:
                 return node.value
             self._diag("yaml_value", f"cannot read the value {node.value!r}", node, path)
             return None
+
+
+    def joined(self, node, path: Path):
+        """Text with JSON's surrogate-pair escapes (\\ud83d\\ude00) made one character; a lone half is an error."""
+        try:
+            return node.value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            self._diag("yaml_value", "the text holds half of a surrogate pair (\\ud800–\\udfff) on its own", node, path,
+                       "write the character itself, or both halves of its pair")
+            return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _number_form(text: str) -> str:
+    """How a number that is not a plain decimal is written, in words (never the number itself)."""
+    t = text.lstrip("+-")
+    if t[:2].lower() == "0x":
+        return "in hexadecimal (0x…)"
+    if t[:2].lower() == "0b":
+        return "in binary (0b…)"
+    if ":" in t:
+        return "with colons (YAML 1.1 reads 12:30 as 750)"
+    if "_" in t:
+        return "with underscores"
+    if t.lower() in (".inf", ".nan"):
+        return "as infinity or not-a-number"
+    if t[:1] == "0" and len(t) > 1:
+        return "with a leading zero (YAML 1.1 reads 017 as octal, 15)"
+    return "in a form YAML 1.1 reads differently"
 
 
 def _scalar_lines(node, source: str) -> list:
@@ -170,11 +232,44 @@ class _TooBig(Exception):
     pass
 
 
-def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Read one YAML document; return it and the problems found (a Document is None if unreadable)."""
+class _TooDeep(Exception):
+    def __init__(self, node=None):
+        self.node = node
+
+
+def _compose(text: str):
+    """The node tree; text with JSON's \\u surrogate escapes, which libyaml refuses, goes to PyYAML's own reader."""
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        return yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
+        if _LOADER is yaml.SafeLoader or "escape code" not in str(exc.problem or ""):
+            raise
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def load_text(text: str, file: str, max_chars: int = MAX_CHARS) -> tuple[Document | None, list[Diagnostic]]:
+    """Read one YAML (or JSON) document; return it and the problems found (a Document is None if unreadable).
+
+    Limits, each refused with ``yaml_too_big`` before any value is built: ``max_chars``
+    characters, MAX_NODES values (aliases expanded), MAX_DEPTH levels, MAX_STRING
+    characters in one value. JSON is read by the same reader, with the same checks
+    (duplicate keys, positions); tabs between its tokens are read as spaces.
+    """
+    if len(text) > max_chars:
+        return None, [Diagnostic("yaml_too_big", f"the document has {len(text)} characters, more than the limit of {max_chars}",
+                                 file, hint="split it, or check that it is the file you meant")]
+    if "\t" in text and text.lstrip()[:1] in ("{", "[") and _is_json(text):
+        text = text.replace("\t", " ")  # JSON may put tabs between tokens, never inside its strings
+    try:
+        node = _compose(text)
+    except RecursionError:
+        return None, [_too_deep(file, None)]
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem or ""):  # libyaml's own limit
+            mark = exc.problem_mark
+            return None, [Diagnostic("yaml_too_big", f"the document nests mappings and lists more than {MAX_DEPTH} deep",
+                                     file, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                                     hint="facts and policies are a few levels deep; check that this is the file you meant")]
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or str(exc)
@@ -195,6 +290,8 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     builder = _Builder(file, yaml.constructor.SafeConstructor(), text)
     try:
         value = builder.build(node, ())
+    except (_TooDeep, RecursionError) as exc:
+        return None, [_too_deep(file, getattr(exc, "node", None))]
     except _TooBig:
         return None, [
             Diagnostic(
@@ -205,6 +302,22 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
             )
         ]
     return Document(file, value, builder.positions, builder.styles, builder.lines), builder.errors
+
+
+def _is_json(text: str) -> bool:
+    import json
+
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _too_deep(file: str, node) -> Diagnostic:
+    line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (None, None)
+    return Diagnostic("yaml_too_big", f"the document nests mappings and lists more than {MAX_DEPTH} deep", file, line, col,
+                      hint="facts and policies are a few levels deep; check that this is the file you meant")
 
 
 def load_file(path) -> tuple[Document | None, list[Diagnostic]]:

@@ -13,7 +13,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
-FORMAT = "xueji-decision/1"
+from .procedure import Approval, Filing, status as status_of
+
+FORMAT = "xueji-decision/2"
+#: the earlier form, still read by from_dict (norm and status derived from its outcome)
+FORMAT_1 = "xueji-decision/1"
 
 
 @attrs.frozen
@@ -123,6 +127,17 @@ class Decision:
     readings: tuple = ()  # ReadingItem
     parameters: tuple = ()  # ParameterValue, those the rules read
     policy: PolicyRef | None = None
+    #: the normative answer: allowed, required, denied_unless_exception, denied, undetermined, not_regulated
+    norm: str | None = None
+    #: what the clerk does next: proceed, await_approval, refused, ask_for_facts, not_regulated
+    status: str | None = None
+    approvals: tuple = ()  # procedure.Approval: each gate in play, with its state
+    filings: tuple = ()  # procedure.Filing: filings and reviews that are steps, never waited for
+
+    @property
+    def awaiting(self) -> tuple:
+        """The approvals still pending (who must still approve or consent), in policy order."""
+        return tuple(a for a in self.approvals if a.state == "pending")
 
     @property
     def allowed(self) -> bool | None:
@@ -153,6 +168,18 @@ class Decision:
             "question_title": self.question_title,
             "on": self.on.isoformat(),
             "outcome": self.outcome,
+            "norm": self.norm,
+            "status": self.status,
+            "approvals": [
+                {"rule": a.rule, "article": a.article, "kind": a.kind, "by": a.by, "level": a.level, "party": a.party,
+                 "words": a.words, "state": a.state, "reading": a.reading, "for_exception": a.for_exception}
+                for a in self.approvals
+            ],
+            "filings": [
+                {"rule": f.rule, "article": f.article, "kind": f.kind, "by": f.by, "level": f.level, "words": f.words,
+                 "reading": f.reading}
+                for f in self.filings
+            ],
             "certificate": self.certificate,
             "failed": list(self.failed),
             "approvers": list(self.approvers),
@@ -194,8 +221,13 @@ class Decision:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Decision":
-        if d.get("format") != FORMAT:
-            raise ValueError(f"not a {FORMAT} document")
+        if d.get("format") not in (FORMAT, FORMAT_1):
+            raise ValueError(f"not a {FORMAT} (or {FORMAT_1}) document")
+        if d["format"] == FORMAT_1:
+            # format 1 had only the outcome: its norm and status are as procedure.LEGACY_OUTCOME maps them
+            norm = {"allowed_with_approval": "allowed"}.get(d["outcome"], d["outcome"])
+            d = {**d, "norm": norm, "approvals": [], "filings": [],
+                 "status": "await_approval" if d["outcome"] == "allowed_with_approval" else status_of(norm, ())}
         return cls(
             region=d["region"],
             question=d["question"],
@@ -231,6 +263,10 @@ class Decision:
             readings=tuple(ReadingItem(r["id"], r["title"], r["text"]) for r in d["readings"]),
             parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"], v["title"]) for k, v in d["parameters"].items()),
             policy=PolicyRef(**d["policy"]) if d["policy"] else None,
+            norm=d["norm"],
+            status=d["status"],
+            approvals=tuple(Approval(**a) for a in d["approvals"]),
+            filings=tuple(Filing(**f) for f in d["filings"]),
         )
 
     @classmethod

@@ -23,6 +23,7 @@ from .decision import (
 from .errors import DateError, Diagnostic, FactsError
 from .facts.input import FactValues, jsonable, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
+from .procedure import exception_may_change, settle, status as status_of
 
 
 def day_of(on, what: str = "date") -> _dt.date:
@@ -64,7 +65,9 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tup
     policy.in_force(day)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     era = policy.era(day)
-    outcome, failed, _ = _run(q, era, fv.values, policy.parameters_on(day), day)
+    outcome, failed, statuses = _run(q, era, fv.values, policy.parameters_on(day), day)
+    if exception_may_change(outcome, fv.values, q):
+        outcome = settle(q.rules, statuses, fv.values, outcome)[1]
     return outcome, failed
 
 
@@ -86,7 +89,12 @@ def decider(policy: Policy, question: str | Question, on=None):
 
     def run(facts) -> tuple[str, tuple]:
         try:
-            return kernel(facts.values if type(facts) is FactValues else read_facts(facts).values, params, day, False)
+            F = facts.values if type(facts) is FactValues else read_facts(facts).values
+            answer = kernel(F, params, day, False)
+            if answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
+                outcome, failed, statuses = kernel(F, params, day)
+                return settle(q.rules, statuses, F, outcome)[1], failed
+            return answer
         except (ArithmeticError, ValueError):
             values = facts.values if type(facts) is FactValues else read_facts(facts).values
             _run(q, era, values, params, day)  # raises the FactsError that explains it
@@ -133,6 +141,10 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         except (ArithmeticError, ValueError):
             certificate = None
 
+    if static_has_procedure(q):
+        norm, outcome, approvals, filings = settle(q.rules, statuses, F, outcome)
+    else:
+        norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
     static = _static(policy, q, params)
     missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
     steps, deadlines = [], []
@@ -192,6 +204,10 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         readings=tuple([static.readings[r] for r in readings]),
         parameters=static.parameters,
         policy=static.policy_ref,
+        norm=norm,
+        status="await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals),
+        approvals=approvals,
+        filings=filings,
     )
 
 
@@ -226,6 +242,14 @@ class _Static:
         }
         self.policy_ref = PolicyRef(policy.id, policy.jurisdiction_name, policy.title, policy.document_number,
                                     policy.version, policy.content_hash)
+
+
+def static_has_procedure(q: Question) -> bool:
+    """Whether any rule of the question names a procedure (cached on the question)."""
+    flag = q.explain_cache.get("procedure")
+    if flag is None:
+        flag = q.explain_cache["procedure"] = any(r.procedure for r in q.rules)
+    return flag
 
 
 def _static(policy: Policy, q: Question, params: dict) -> _Static:

@@ -33,7 +33,7 @@ def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str, indent:
     """
     var = f"s{index}"
     ground = plan.strength in ("可以", "应当")
-    approval = plan.strength == "须经批准" or (plan.approver and ground)
+    approval = plan.approver and (ground or plan.strength == "须经批准")
 
     def outcome(code: int, indent: str) -> list[str]:
         acts = [f"{var} = {code}", "_any = True"]

@@ -17,6 +17,9 @@ from pathlib import Path
 import attrs
 
 from . import _yaml
+from . import articles as articles_of_source
+from .articles import Omission
+from .procedure import KINDS as PROCEDURE_KINDS, REVIEW_OPTIONS, ProcedureItem
 from .conditions import parse as cparse
 from .locate import policy_files, resolve
 from .schema_check import _schema_errors
@@ -90,6 +93,7 @@ class _Layer:
     meta_doc: object = None
     calendar: tuple | None = None
     repeals: list = attrs.Factory(list)
+    omitted: list = attrs.Factory(list)  # (body, doc, path) of each `omitted:` entry
     source_text: str | None = None
     effective_from: _dt.date | None = None
 
@@ -217,6 +221,9 @@ class _Loader:
                 if section == "repeals":
                     layer.repeals.extend((r, doc, ("repeals", i)) for i, r in enumerate(body or []))
                     continue
+                if section == "omitted":
+                    layer.omitted.extend((r, doc, ("omitted", i)) for i, r in enumerate(body or []))
+                    continue
                 store = self.entries.setdefault(section, {})
                 for name, value in (body or {}).items():
                     contributions = store.setdefault(name, [])
@@ -324,10 +331,20 @@ class _Loader:
             articles[name] = Article(name, text, body.get("title"), layer.id)
             article_layer[name] = layer
 
-        readings = {
-            name: Reading(name, body["title"], body["text"], body.get("en"))
-            for name, (body, doc, path) in self.single("readings").items()
-        }
+        omissions = self.check_omissions(article_layer)
+
+        readings = {}
+        for name, (body, doc, path) in self.single("readings").items():
+            options = tuple((body.get("options") or {}).items())
+            chosen = body.get("chosen")
+            if options and chosen not in dict(options):
+                self.diag(doc, "bad_choice", f"reading {name} chooses '{chosen}', which is not one of its options",
+                          path + (("chosen",) if chosen else ()), f"write `chosen:` with one of: {', '.join(k for k, _ in options)}")
+            elif chosen and not options:
+                self.diag(doc, "bad_choice", f"reading {name} says `chosen:` but lists no `options:`", path + ("chosen",),
+                          "list the alternatives under `options:`, each with what it means")
+            readings[name] = Reading(name, body["title"], body["text"], body.get("en"), options, chosen)
+        self.readings = readings
 
         def cite(doc, path, body) -> tuple[Article | None, str]:
             art_id = body.get("article")
@@ -529,6 +546,7 @@ class _Loader:
             parameters=parameters,
             questions=questions,
             student_ids=student_ids,
+            omitted=omissions,
             folder=str(self.folder),
             layers=tuple(
                 LayerInfo(
@@ -546,6 +564,45 @@ class _Loader:
             era_values=tuple(era_values),
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
         )
+
+    def check_omissions(self, article_layer: dict) -> tuple:
+        """Each layer's `omitted:` entries; with `article_heading`, every article is encoded or omitted."""
+        out = []
+        for layer in self.layers:
+            if layer.meta is None:
+                continue
+            regulation = layer.meta["regulation"]
+            ids = [body["article"] for body, _, _ in layer.omitted]
+            seen: dict = {}
+            for body, doc, path in layer.omitted:
+                if body["article"] in seen:
+                    self.diag(doc, "duplicate_id", f"{body['article']} is omitted twice", path + ("article",),
+                              "list each article once under `omitted:`")
+                seen[body["article"]] = True
+                out.append(Omission(body["article"], body["kind"], body["reason"], body.get("en"), layer.id))
+            pattern = regulation.get("article_heading")
+            if not pattern or layer.source_text is None:
+                continue
+            doc, hpath = layer.meta_doc, ("policy", "regulation", "article_heading")
+            try:
+                all_ids = articles_of_source.headings(layer.source_text, pattern, regulation.get("part_heading"))
+            except re.error as exc:
+                self.diag(doc, "bad_value", f"article_heading is not a regular expression: {exc}", hpath)
+                continue
+            if not all_ids:
+                self.diag(doc, "bad_value", f"article_heading matches no line of {regulation['source']}", hpath,
+                          "write the pattern of a heading as it starts a line, e.g. 第[一二三四五六七八九十百零]+条")
+                continue
+            for body, odoc, path in layer.omitted:
+                if articles_of_source.unknown(all_ids, [body["article"]]):
+                    self.diag(odoc, "unknown_article", f"{body['article']} is not an article of {regulation['source']}",
+                              path + ("article",), did_you_mean(body["article"], all_ids) or f"articles: {', '.join(all_ids[:5])} …")
+            encoded = [a for a, lay in article_layer.items() if lay is layer]
+            for missing in articles_of_source.unaccounted(all_ids, encoded, ids):
+                self.diag(doc, "article_unaccounted",
+                          f"{missing} of {regulation['source']} is neither cited by a rule nor listed under `omitted:`", hpath,
+                          f"encode it, or add `- {{article: {missing}, kind: 行政职责, reason: …}}` under `omitted:`")
+        return tuple(out)
 
     def collect_repeals(self, cite) -> dict:
         """(question, rule) -> (repeal body, doc, path) for every layer's `repeals:`."""
@@ -588,6 +645,49 @@ class _Loader:
                 ordered.insert(at + 1, [rbody, doc, rpath, layer, None, None])
         return ordered
 
+    def procedure_of(self, rbody, doc, rpath, article, strength) -> tuple:
+        """The rule's `procedure:` entries, checked: words in the article, a review's reading, a gate's party."""
+        items = []
+        for k, body in enumerate(rbody.get("procedure", ())):
+            path = rpath + ("procedure", k)
+            kind = body["kind"]
+            gate = PROCEDURE_KINDS[kind][1]
+            reading = body.get("reading")
+            if article is not None and _norm(body["words"]) not in _norm(article.text):
+                self.diag(doc, "quote_not_in_article", f"the words are not found verbatim in {article.id}", path + ("words",),
+                          "copy the words that name the approval, consent, review or filing exactly from the article")
+            if reading is not None and reading not in self.readings:
+                self.diag(doc, "unknown_reading", f"no reading '{reading}'", path + ("reading",),
+                          did_you_mean(reading, self.readings) or "declare it under `readings:`")
+                reading = None
+            if kind == "审核":
+                options = dict(self.readings[reading].options) if reading else {}
+                if set(options) != set(REVIEW_OPTIONS):
+                    self.diag(doc, "review_without_reading",
+                              "a 审核/盖章 works as an approval or as a step only through a named reading of the region",
+                              path + ("reading",) if "reading" in body else path,
+                              "cite a reading with `options: {批准: …, 步骤: …}` and `chosen:` one of them")
+                    gate = False
+                else:
+                    gate = self.readings[reading].chosen == "批准"
+            for_exception = body.get("for") == "例外"
+            if for_exception and strength != "原则上不":
+                self.diag(doc, "bad_value", "only a 原则上不 rule has an exception to grant", path + ("for",),
+                          "remove `for: 例外`, or make the rule 原则上不")
+            if for_exception and not gate:
+                self.diag(doc, "bad_value", f"a {kind} that cannot refuse cannot grant an exception", path + ("for",),
+                          "an exception is granted by 批准 (or 审核 read as 批准)")
+            if gate and not for_exception and strength in ("不得", "原则上不"):
+                self.diag(doc, "procedure_strength",
+                          f"a {strength} rule cannot wait for an approval: what is forbidden unless approved is 须经批准",
+                          path + ("kind",), "make the rule 须经批准, or mark the approval `for: 例外` on a 原则上不 rule")
+            if gate and not body.get("party"):
+                self.diag(doc, "missing_party", f"whose {kind} is it? a gate needs the `party` whose state the facts give",
+                          path, "add `party:` (bureau, county_bureau, city_bureau, to_school, from_school, guardian …)")
+            items.append(ProcedureItem(kind, body["by"], body["level"], body["words"], body.get("party"), reading,
+                                       for_exception, gate, body.get("en")))
+        return tuple(items)
+
     def build_question(self, qname, contributions, compiler, scope, cite, reading_ids, repeals) -> Question | None:
         qbody = contributions[0][0]
         rules, plans, seen = [], [], {}
@@ -600,13 +700,20 @@ class _Loader:
                           "give each rule its own id")
             seen[rid] = _yaml.path_text(rpath)
             strength = rbody["strength"]
-            if strength == "原则上不" and not rbody.get("exception_by"):
+            if strength == "原则上不" and not rbody.get("exception_by") and not any(
+                    p.get("for") == "例外" for p in rbody.get("procedure", ())):
                 self.diag(doc, "missing_exception_by", f"rule {rid} says 原则上不 but not who may grant the exception", rpath,
                           "add `exception_by: 教育行政部门` (or whoever the text names)")
-            if strength == "须经批准" and not rbody.get("approver"):
-                self.diag(doc, "missing_approver", f"rule {rid} says 须经批准 but not who approves", rpath,
-                          "add `approver: …` naming the approving authority")
             article, quote = cite(doc, rpath, rbody)
+            procedure = self.procedure_of(rbody, doc, rpath, article, strength)
+            gates = [i for i in procedure if i.gate and not i.for_exception]
+            if strength == "须经批准" and not rbody.get("approver") and not gates and not any(
+                    i.kind == "审核" and i.reading for i in procedure):  # a review the region reads as a step
+                self.diag(doc, "missing_approver", f"rule {rid} says 须经批准 but not who approves", rpath,
+                          "add a `procedure:` entry of kind 批准 (or 同意, or 审核 read as 批准) naming who approves")
+            approver = rbody.get("approver") or ("、".join(dict.fromkeys(i.by for i in gates)) or None)
+            exception_by = rbody.get("exception_by") or (
+                "、".join(dict.fromkeys(i.by for i in procedure if i.for_exception)) or None)
             # when the rule exists: its own in_force, its layer's date, and any repeal or replacement
             in_force = rbody.get("in_force") or {}
             start = _to_date(in_force.get("from"))
@@ -638,9 +745,19 @@ class _Loader:
             parts = [c for c in (when, require) if c is not None]
             facts = frozenset().union(*(c.facts for c in parts)) if parts else frozenset()
             params = frozenset().union(*(c.params for c in parts)) if parts else frozenset()
-            plans.append(RulePlan(rid, strength, when, require, bool(rbody.get("approver"))))
+            if gates:
+                # a refusal by any gate fails the rule; given or pending leaves it to its conditions
+                test = " and ".join(f"(F.get('{i.fact}') != 'refused')" for i in gates if i.party) or "True"
+                probe = frozenset("?" + i.fact for i in gates if i.party)
+                require = (Compiled(BOOL, f"({test})", False, probe) if require is None else
+                           Compiled(BOOL, f"(False if not ({test}) else {require.code})", require.nullable,
+                                    require.facts | probe, require.params))
+                parts = [c for c in (when, require) if c is not None]
+                facts = frozenset().union(*(c.facts for c in parts))
+            plans.append(RulePlan(rid, strength, when, require, bool(approver)))
             line, _ = doc.where(rpath)
             rule_readings = reading_ids(doc, rpath, rbody)  # once: it reports unknown ids
+            rule_readings += tuple(dict.fromkeys(i.reading for i in procedure if i.reading and i.reading not in rule_readings))
             if article is None:
                 continue
 
@@ -648,8 +765,8 @@ class _Loader:
                 id=rid, title=rbody["title"], strength=strength, article=article, quote=quote,
                 message_zh=rbody["message"]["zh"], message_en=rbody["message"].get("en"),
                 when=rbody.get("when"), require=rbody.get("require"), en=rbody.get("en"),
-                readings=rule_readings, approver=rbody.get("approver"),
-                exception_by=rbody.get("exception_by"), documents=tuple(rbody.get("documents", ())),
+                readings=rule_readings, approver=approver, procedure=procedure,
+                exception_by=exception_by, documents=tuple(rbody.get("documents", ())),
                 steps=tuple(Step(s["by"], s["do"], s.get("en")) for s in rbody.get("steps", ())),
                 deadlines=deadlines,
                 facts=_in_vocabulary_order({f.lstrip("?") for f in facts}),
@@ -661,7 +778,7 @@ class _Loader:
                     id=rid, title=rbody["title"], strength=strength, article=article.id,
                     article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],
                     message_en=rbody["message"].get("en"), readings=rule_readings,
-                    approver=rbody.get("approver"), exception_by=rbody.get("exception_by"),
+                    approver=approver, exception_by=exception_by,
                 ),
             ))
         certs = []

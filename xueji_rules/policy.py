@@ -53,6 +53,8 @@ class Reading:
     title: str
     text: str
     en: str | None = None
+    options: tuple = ()  # (option, what it means) pairs, for a reading that chooses between alternatives
+    chosen: str | None = None  # the option this policy takes
 
 
 @attrs.frozen
@@ -150,6 +152,7 @@ class Rule:
     documents: tuple = ()
     steps: tuple = ()
     deadlines: tuple = ()
+    procedure: tuple = ()  # procedure.ProcedureItem: approvals, consents, reviews and filings its article names
     facts: tuple = ()  # fact paths the rule reads, in vocabulary order
     required_facts: tuple = ()  # those whose absence leaves the rule unknown (not only probed by given())
     parameters: tuple = ()  # parameter names the rule reads
@@ -165,6 +168,11 @@ class Rule:
     @property
     def is_ground(self) -> bool:
         return self.strength in GROUNDS
+
+    @property
+    def gates(self) -> tuple:
+        """The approvals and consents (and reviews read as approvals) the rule waits for, exceptions aside."""
+        return tuple(i for i in self.procedure if i.gate and not i.for_exception)
 
 
 @attrs.frozen
@@ -244,6 +252,8 @@ class Policy:
     parameters: dict = attrs.field(eq=False, repr=False)
     questions: dict = attrs.field(eq=False, repr=False)
     student_ids: dict = attrs.field(eq=False, repr=False)
+    #: articles.Omission of every article (or item) no rule encodes, with its reason
+    omitted: tuple = attrs.field(eq=False, repr=False, default=())
     folder: str = attrs.field(eq=False, repr=False, default="")
     #: LayerInfo of every policy in the chain, the one extended first and this one last
     layers: tuple = attrs.field(eq=False, repr=False, default=())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .facts.input import jsonable
 from .facts.vocabulary import CERTIFICATES, FACTS, describe_value
 from .policy import OUTCOMES
+from .procedure import STATUSES
 
 _STATUS = {
     "held": ("✓", "成立", "held", "32"),
@@ -22,6 +23,8 @@ _OUTCOME_COLOR = {
     "not_regulated": "2",
 }
 
+_STATUS_COLOR = {"proceed": "32", "await_approval": "36", "refused": "31", "ask_for_facts": "33", "not_regulated": "2"}
+
 
 def _c(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
@@ -32,11 +35,20 @@ def render_decision(d, color: bool = False, english: bool = True, why: dict | No
     lines = []
     outcome = f"{OUTCOMES[d.outcome]}" + (f"  ({d.outcome})" if english else "")
     lines.append(_c(f"{d.question_title}：{outcome}", "1;" + _OUTCOME_COLOR[d.outcome], color))
+    if d.status:
+        lines.append(_c(f"  下一步 status: {STATUSES[d.status]}" + (f" ({d.status})" if english else ""), _STATUS_COLOR[d.status], color))
+    _STATE = {"given": "已同意 given", "refused": "不同意 refused", "pending": "待审批 pending"}
+    for a in d.approvals:
+        what = "例外" if a.for_exception else a.kind
+        lines.append(f"    - {what}：{a.by}（{a.level}）{_STATE[a.state]} — {a.article}「{a.words}」"
+                     + (f"，解读 {a.reading}" if a.reading else ""))
+    for f in d.filings:
+        lines.append(f"    - {f.kind}：{f.by}（{f.level}）不需等待 never waited for — {f.article}「{f.words}」")
     if d.policy:
         lines.append(f"  依据 {d.policy.jurisdiction}《{d.policy.title}》 版本 {d.policy.version}，日期 {d.on.isoformat()}")
     if d.certificate:
         lines.append(f"  证书 certificate: {CERTIFICATES.get(d.certificate, d.certificate)} ({d.certificate})")
-    if d.approvers:
+    if d.approvers and not d.approvals:
         lines.append("  须经批准 approval by: " + "、".join(d.approvers))
     if d.exception_by:
         lines.append("  例外须经 exception by: " + "、".join(d.exception_by))

@@ -17,7 +17,9 @@ what the answer must be::
 ``want`` keys: ``outcome`` (required unless ``error``), ``failed`` (exactly these
 rule ids fail, order-free), ``held`` (at least these hold), ``certificate``
 (``null`` = none), ``missing`` (at least these facts reported missing),
-``approvers`` (at least these), ``why`` (the article the answer rests on: the
+``approvers`` (at least these), ``norm`` and ``status`` (the normative answer and
+what the clerk does next, ``docs/procedure.md``), ``awaiting`` (exactly these parties'
+approvals are pending), ``why`` (the article the answer rests on: the
 first failed rule's, else the first held ground's — see ``compare.deciding_rule``;
 ``null`` = no rule decides), ``error`` (instead of an answer, an error with this
 code, e.g. ``unknown_fact``).
@@ -50,12 +52,14 @@ import attrs
 from .. import _yaml
 from ..errors import CaseFileError, Diagnostic, did_you_mean
 from ..facts.input import to_date
-from ..facts.vocabulary import CERTIFICATES, FACTS
+from ..facts.vocabulary import CERTIFICATES, FACTS, PARTIES
 from ..policy import OUTCOMES
+from ..procedure import NORMS, STATUSES
 
 FILE_KEYS = ("question", "on", "facts", "cases")
 CASE_KEYS = ("note", "facts", "on", "want")
-WANT_KEYS = ("outcome", "failed", "held", "certificate", "missing", "approvers", "why", "deadlines", "error")
+WANT_KEYS = ("outcome", "norm", "status", "awaiting", "failed", "held", "certificate", "missing", "approvers", "why",
+             "deadlines", "error")
 ID_CASE_KEYS = ("note", "number", "stage", "want")
 ID_WANT_KEYS = ("layout", "parts", "error")
 STUDENT_ID = "student_id"
@@ -89,6 +93,10 @@ class Want:
     check_certificate: bool = False
     missing: tuple | None = None
     approvers: tuple | None = None
+    norm: str | None = None
+    status: str | None = None
+    #: exactly these parties' approvals are pending (approvals.<party> names), order-free
+    awaiting: frozenset | None = None
     error: str | None = None
     why: str | None = None
     check_why: bool = False
@@ -456,8 +464,8 @@ class _Reader(_IdReader):
                 self.diag("conflicting_want", f"a case that expects an error cannot also expect {', '.join(others)}",
                           wpath + (others[0],), "keep `error:` alone, or drop it")
             out["error"] = err
-        elif "outcome" not in w:
-            self.diag("missing_key", "'outcome' is required here", wpath,
+        elif "outcome" not in w and "status" not in w:
+            self.diag("missing_key", "'outcome' (or 'status') is required here", wpath,
                       "write the expected outcome (" + ", ".join(OUTCOMES) + "), or `error:`")
 
         if "outcome" in w:
@@ -467,6 +475,23 @@ class _Reader(_IdReader):
                 self.diag("bad_value", f"{outcome!r} is not an outcome", wpath + ("outcome",),
                           ((hint + " ") if hint else "") + "write one of: " + ", ".join(OUTCOMES))
             out["outcome"] = outcome
+
+        for key, allowed in (("norm", NORMS), ("status", STATUSES)):
+            if key in w:
+                if w[key] not in allowed:
+                    hint = did_you_mean(str(w[key]), allowed)
+                    self.diag("bad_value", f"{w[key]!r} is not a {key}", wpath + (key,),
+                              ((hint + " ") if hint else "") + "write one of: " + ", ".join(allowed))
+                out[key] = w[key]
+        if "awaiting" in w:
+            parties = self.id_list(w["awaiting"], wpath + ("awaiting",), "awaiting")
+            if parties is not None:
+                for j, party in enumerate(parties):
+                    if party not in PARTIES:
+                        hint = did_you_mean(str(party), PARTIES)
+                        self.diag("bad_value", f"{party!r} is not a party", wpath + ("awaiting", j),
+                                  ((hint + " ") if hint else "") + "write one of: " + ", ".join(PARTIES))
+                out["awaiting"] = frozenset(parties)
 
         for key in ("failed", "held"):
             if key in w:

@@ -160,7 +160,7 @@ def _ids(ids) -> str:
 
 
 def _got(d: Decision) -> str:
-    return f"got: outcome {d.outcome}; failed {_ids(d.failed)}; held {_ids(d.held)}"
+    return f"got: outcome {d.outcome} (status {d.status}); failed {_ids(d.failed)}; held {_ids(d.held)}"
 
 
 def _codes(err: XuejiError) -> set:
@@ -220,6 +220,14 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
         found.append(("error", f"error: expected {want.error}, got outcome {decision.outcome}"))
     if want.outcome is not None and decision.outcome != want.outcome:
         found.append(("outcome", f"outcome: expected {want.outcome}, got {decision.outcome}"))
+    if want.norm is not None and decision.norm != want.norm:
+        found.append(("norm", f"norm: expected {want.norm}, got {decision.norm}"))
+    if want.status is not None and decision.status != want.status:
+        found.append(("status", f"status: expected {want.status}, got {decision.status}"))
+    if want.awaiting is not None:
+        pending = frozenset(a.party for a in decision.awaiting)
+        if pending != want.awaiting:
+            found.append(("awaiting", f"awaiting: expected exactly {_ids(sorted(want.awaiting))}, got {_ids(sorted(pending))}"))
     if want.failed is not None and frozenset(decision.failed) != want.failed:
         found.append(("failed", f"failed: expected exactly {_ids(sorted(want.failed))}, got {_ids(decision.failed)}"))
     if want.held is not None:

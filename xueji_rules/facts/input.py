@@ -230,11 +230,15 @@ def _from_attrs(obj) -> dict:
     return out
 
 
+#: The largest facts document read, in characters: one student's facts are a few hundred.
+MAX_FACTS_CHARS = 256 * 1024
+
+
 def load_facts_text(text: str, source: str = "<facts>") -> FactValues:
-    """Facts from YAML or JSON text (JSON is YAML), errors pointing at line and column."""
+    """Facts from YAML or JSON text (one reader for both), errors pointing at line and column."""
     from .. import _yaml
 
-    doc, errors = _yaml.load_text(text, source)
+    doc, errors = _yaml.load_text(text, source, max_chars=MAX_FACTS_CHARS)
     if errors or doc is None:
         raise FactsError("the facts file cannot be read", tuple(errors))
     return read_facts(doc.value, source=source, positions=doc)

@@ -516,6 +516,55 @@ class Enrolment:
     full_time_clerk: bool | None = fact("配备专职学籍管理员", "has a full-time registry clerk", "bool")
 
 
+#: The state of one party's approval or consent: absent means not yet given (pending).
+APPROVAL_STATES = {"given": "已同意", "refused": "不同意", "pending": "待审批"}
+#: The parties whose approval, consent, review or filing a procedure names (docs/procedure.md).
+PARTIES = {
+    "school": "本校（学生所在学校）",
+    "from_school": "转出学校",
+    "to_school": "转入学校",
+    "home_school": "原就读学校",
+    "host_school": "借读学校",
+    "bureau": "主管教育行政部门",
+    "county_bureau": "县（市、区）教育行政部门",
+    "city_bureau": "市教育行政部门",
+    "province_bureau": "省教育行政部门",
+    "from_bureau": "转出地教育行政部门",
+    "to_bureau": "转入地教育行政部门",
+    "guardian": "学生监护人",
+}
+
+
+def _approval(party: str) -> Any:
+    zh = PARTIES[party]
+    return fact(f"{zh}的审批或同意", f"approval or consent of the {party.replace('_', ' ')}", "enum",
+                choices=APPROVAL_STATES)
+
+
+@attrs.frozen
+class Approvals:
+    """Where each party's approval or consent stands (given, refused, pending); absent is pending.
+
+    A policy's rules say which party must approve or consent (``procedure:``); these facts
+    say how far that has got, so that a Decision can say *proceed*, *await X* or *refused*.
+    """
+
+    school: str | None = _approval("school")
+    from_school: str | None = _approval("from_school")
+    to_school: str | None = _approval("to_school")
+    home_school: str | None = _approval("home_school")
+    host_school: str | None = _approval("host_school")
+    bureau: str | None = _approval("bureau")
+    county_bureau: str | None = _approval("county_bureau")
+    city_bureau: str | None = _approval("city_bureau")
+    province_bureau: str | None = _approval("province_bureau")
+    from_bureau: str | None = _approval("from_bureau")
+    to_bureau: str | None = _approval("to_bureau")
+    guardian: str | None = _approval("guardian")
+    exception_requested: bool | None = fact(
+        "已申请例外（特殊情况报请批准）", "an exception has been applied for", "bool")
+
+
 @attrs.frozen
 class Facts:
     """Everything known about one student for one question."""
@@ -526,6 +575,7 @@ class Facts:
     evidence: Evidence | None = group(Evidence, "证明材料", "evidence")
     results: Results | None = group(Results, "成绩与评价", "results and credits")
     enrolment: Enrolment | None = group(Enrolment, "学额与人数", "enrolment counts")
+    approvals: Approvals | None = group(Approvals, "审批与同意", "approvals and consents")
 
 
 @attrs.frozen

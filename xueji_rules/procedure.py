@@ -1,0 +1,198 @@
+"""Procedural words: approval, consent, review and filing, and where each stands for a student.
+
+The meaning of each kind is written here once, as ``statute.py`` does for 超过/以上:
+
+* **批准 approval** — an authority's decision that allows the act (批准、核准、审批, and 同意
+  when an authority says it). Until given the act waits; a refusal stops it.
+* **同意 consent** — a party's agreement the act needs (双方学校同意, 家长同意): given,
+  refused, or not yet given, exactly like an approval, but by a party rather than an
+  authority.
+* **审核 review** — a check or stamp (审核、审查、盖章). Whether it can refuse, and so works
+  as an approval, is a named reading of the region's (``options: {批准: …, 步骤: …}``):
+  read as 批准 it is a gate like an approval; read as 步骤 it is a step that cannot refuse.
+* **备案 filing** — informing an authority (备案、报…备案). Never a condition and never an
+  approval: it is listed, it never makes an answer wait.
+
+A gate (an approval, a consent, or a review read as an approval) attached to a rule is
+cleared by the fact ``approvals.<party>: given``, stops the rule with ``refused``, and
+otherwise (``pending`` or absent) leaves the answer waiting for that party. A gate marked
+``for: 例外`` grants the exception of a 原则上不 rule, once ``approvals.exception_requested``
+says the exception was applied for.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+#: kind -> (English name, whether it can be a gate)
+KINDS = {
+    "批准": ("approval", True),
+    "同意": ("consent", True),
+    "审核": ("review", None),  # a gate or a step, as the region's reading chooses
+    "备案": ("filing", False),
+}
+#: approver level -> English name
+LEVELS = {"本校": "school", "上级": "authority", "当事人": "party"}
+#: the two options a review reading chooses between
+REVIEW_OPTIONS = ("批准", "步骤")
+
+GIVEN, REFUSED, PENDING = "given", "refused", "pending"
+
+#: the clerk's status, derived from the normative answer and the approvals
+STATUSES = {
+    "proceed": "可以办理",
+    "await_approval": "待审批",
+    "refused": "不予办理",
+    "ask_for_facts": "需补充事实",
+    "not_regulated": "本规定未作规定",
+}
+#: the normative answer, before approvals are counted
+NORMS = {
+    "allowed": "允许",
+    "required": "应当办理",
+    "denied_unless_exception": "原则上不允许（可申请例外）",
+    "denied": "不允许",
+    "undetermined": "无法判断（缺少事实）",
+    "not_regulated": "本规定未作规定",
+}
+#: Decision format 1's outcome names, as the normative answer and approvals map to them
+#: (the one place the old names are defined; docs/decision-json.md repeats this table)
+LEGACY_OUTCOME = {
+    ("allowed", False): "allowed",
+    ("allowed", True): "allowed_with_approval",  # a gate applies, whatever its state
+    ("required", False): "required",
+    ("required", True): "required",
+    ("denied_unless_exception", False): "denied_unless_exception",
+    ("denied_unless_exception", True): "denied_unless_exception",
+    ("denied", False): "denied",
+    ("denied", True): "denied",
+    ("undetermined", False): "undetermined",
+    ("undetermined", True): "undetermined",
+    ("not_regulated", False): "not_regulated",
+    ("not_regulated", True): "not_regulated",
+}
+
+
+@attrs.frozen
+class ProcedureItem:
+    """One procedural word of a rule's article: who approves, consents, reviews or is told."""
+
+    kind: str  # 批准 | 同意 | 审核 | 备案
+    by: str
+    level: str  # 本校 | 上级 | 当事人
+    words: str  # the article's words, verbatim
+    party: str | None = None  # the approvals.<party> fact
+    reading: str | None = None  # for 审核: the reading that chose 批准 or 步骤
+    for_exception: bool = False
+    gate: bool = False  # an approval, a consent, or a review read as one
+    en: str | None = None
+
+    @property
+    def fact(self) -> str | None:
+        return f"approvals.{self.party}" if self.party else None
+
+
+@attrs.frozen
+class Approval:
+    """A gate of a rule in play for this student, and where it stands."""
+
+    rule: str
+    article: str
+    kind: str
+    by: str
+    level: str
+    party: str | None
+    words: str
+    state: str  # given | refused | pending
+    reading: str | None = None
+    for_exception: bool = False
+
+
+@attrs.frozen
+class Filing:
+    """A filing (备案), or a review read as a step: listed, never waited for."""
+
+    rule: str
+    article: str
+    kind: str
+    by: str
+    level: str
+    words: str
+    reading: str | None = None
+
+
+def state_of(F, item: ProcedureItem) -> str:
+    value = F.get(item.fact) if item.party else None
+    return value if value in (GIVEN, REFUSED) else PENDING
+
+
+def settle(rules, statuses, F, outcome: str):
+    """(norm, legacy outcome, approvals, filings) from the kernel's outcome and the rules' statuses.
+
+    ``rules`` are the question's Rule objects and ``statuses`` their kernel codes
+    (0 not applicable, 1 held, 2 failed, 3 unknown).
+    """
+    norm = "allowed" if outcome == "allowed_with_approval" else outcome
+    approvals, filings = [], []
+    exception_asked = F.get("approvals.exception_requested") is True
+    exceptions = []  # (rule, items) of failed 原则上不 rules
+    for rule, code in zip(rules, statuses):
+        if not rule.procedure or code == 0:
+            continue
+        article = rule.article.id
+        for item in rule.procedure:
+            if not item.gate:
+                if code in (1, 3):
+                    filings.append(Filing(rule.id, article, item.kind, item.by, item.level, item.words, item.reading))
+                continue
+            if item.for_exception:
+                continue
+            state = state_of(F, item)
+            if code == 1 or (code == 2 and state == REFUSED):
+                approvals.append(Approval(rule.id, article, item.kind, item.by, item.level, item.party, item.words,
+                                          state, item.reading))
+        if code == 2 and rule.strength == "原则上不":
+            exceptions.append(rule)
+    if outcome == "denied_unless_exception" and exception_asked and exceptions:
+        granted = True
+        for rule in exceptions:
+            items = [i for i in rule.procedure if i.for_exception]
+            if not items:
+                granted = False  # no party can be asked: the exception stays to be sought
+                continue
+            for item in items:
+                state = state_of(F, item)
+                approvals.append(Approval(rule.id, rule.article.id, item.kind, item.by, item.level, item.party,
+                                          item.words, state, item.reading, True))
+                if state == REFUSED:
+                    norm = "denied"
+                granted = granted and state == GIVEN
+        if norm != "denied" and granted:
+            # the exception is granted: the answer is what it would be without the 原则上不 rules
+            required = any(code == 1 and rule.strength == "应当" for rule, code in zip(rules, statuses))
+            norm = "required" if required else "allowed"
+    gated = any(a.state != REFUSED or a.for_exception for a in approvals) or outcome == "allowed_with_approval"
+    legacy = outcome if norm == outcome or (norm == "allowed" and outcome == "allowed_with_approval") else \
+        LEGACY_OUTCOME[(norm, gated)]
+    return norm, legacy, tuple(approvals), tuple(filings)
+
+
+def status(norm: str, approvals) -> str:
+    """What a clerk does next: proceed, await an approval, refuse, ask for facts (or: not regulated)."""
+    if norm == "undetermined":
+        return "ask_for_facts"
+    if norm == "not_regulated":
+        return "not_regulated"
+    if norm == "denied":
+        return "refused"
+    if norm == "denied_unless_exception":
+        # only an exception applied for can make it wait; otherwise the answer is no (for now)
+        return "await_approval" if any(a.state == PENDING and a.for_exception for a in approvals) else "refused"
+    pending = any(a.state == PENDING for a in approvals)
+    return "await_approval" if pending else "proceed"
+
+
+def exception_may_change(outcome: str, F, question) -> bool:
+    """Whether an exception applied for may change a fast-path answer (so it must be settled)."""
+    return (outcome == "denied_unless_exception" and F.get("approvals.exception_requested") is True
+            and any(i.for_exception for r in question.rules for i in r.procedure))
