@@ -166,6 +166,16 @@ NAME_CHANGE_REASONS = {
     "other": "其他原因",
 }
 DEFERRAL_REASONS = {"health": "身体状况", "other": "其他原因"}
+#: A student's recorded basic information (学生基础信息) a change may concern.
+RECORD_FIELDS = {
+    "name": "姓名",
+    "birth_date": "出生日期",
+    "id_number": "居民身份证号",
+    "gender": "性别",
+    "student_number": "学籍号",
+    "other": "其他基础信息",
+}
+RECORD_CHANGE_APPLICANTS = {"guardian": "监护人", "student": "学生本人", "school": "学校"}
 
 
 def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
@@ -450,6 +460,14 @@ class NameChangeRequest:
 
 
 @attrs.frozen
+class RecordChangeRequest:
+    """A change of a student's recorded basic information (学籍信息变更)."""
+
+    field: str | None = fact("变更的信息项", "the item of basic information to change", "enum", choices=RECORD_FIELDS)
+    applied_by: str | None = fact("提出申请的人", "who applies", "enum", choices=RECORD_CHANGE_APPLICANTS)
+
+
+@attrs.frozen
 class Request:
     """What is being asked: one of these is filled for a question."""
 
@@ -463,6 +481,7 @@ class Request:
     withdrawal: WithdrawalRequest | None = group(WithdrawalRequest, "退学", "withdrawal")
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
     name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
+    record_change: RecordChangeRequest | None = group(RecordChangeRequest, "学籍信息变更", "change of recorded information")
 
 
 @attrs.frozen
