@@ -574,6 +574,19 @@ class _Loader:
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
         )
 
+    def cited_articles(self) -> set:
+        """The article ids that a rule, parameter, student-ID layout or repeal cites (being quoted is not enough)."""
+        cited = set()
+        for contributions in self.entries.get("questions", {}).values():
+            for body, _, _ in contributions:
+                cited.update(r.get("article") for r in body.get("rules", ()) if isinstance(r, dict))
+        for section in ("parameters", "student_ids"):
+            for contributions in self.entries.get(section, {}).values():
+                cited.update(body.get("article") for body, _, _ in contributions if isinstance(body, dict))
+        for layer in self.layers:
+            cited.update(body.get("article") for body, _, _ in layer.repeals)
+        return cited
+
     def check_quoted_value(self, name, body, doc, path, raw_values) -> None:
         """The first value a layer gives must be a number its quote states, unless a reading explains it."""
         quote = body.get("quote")
@@ -625,7 +638,7 @@ class _Loader:
                 if articles_of_source.unknown(all_ids, [body["article"]]):
                     self.diag(odoc, "unknown_article", f"{body['article']} is not an article of {regulation['source']}",
                               path + ("article",), did_you_mean(body["article"], all_ids) or f"articles: {', '.join(all_ids[:5])} …")
-            encoded = [a for a, lay in article_layer.items() if lay is layer]
+            encoded = [a for a, lay in article_layer.items() if lay is layer and a in self.cited_articles()]
             for missing in articles_of_source.unaccounted(all_ids, encoded, ids):
                 self.diag(doc, "article_unaccounted",
                           f"{missing} of {regulation['source']} is neither cited by a rule nor listed under `omitted:`", hpath,
