@@ -77,6 +77,12 @@ ERROR_CODES = {
     "unknown_fact": "a fact that is not in the vocabulary",
     "facts_type": "a fact value of the wrong kind, or a date that does not exist",
     "bad_date": "the date cannot be read, or no regulation is in force on it",
+    "place_unknown": "a division code or place name that matches no division in force",
+    "place_retired": "a division code that is no longer in force",
+    "place_ambiguous": "a place name that matches several divisions (鼓楼区 alone)",
+    "place_mismatch": "levels of one place that disagree",
+    "place_level": "a division code of the wrong level (a county code given as the city)",
+    "place_incomplete": "a township name or school district without its county",
 }
 
 YAML_SUFFIXES = (".yaml", ".yml")

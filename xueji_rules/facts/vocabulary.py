@@ -179,7 +179,7 @@ RECORD_CHANGE_APPLICANTS = {"guardian": "监护人", "student": "学生本人", 
 
 
 def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
-    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list) and unit."""
+    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list, division) and unit."""
     return attrs.field(
         default=None,
         kw_only=True,
@@ -194,13 +194,31 @@ def group(cls: type, zh: str, en: str):
 
 @attrs.frozen
 class Place:
-    """An administrative location, from province down to the school district (施教区)."""
+    """A place: GB/T 2260 division codes down to the county, then the township or school district.
 
-    province: str | None = fact("省", "province", "text")
-    city: str | None = fact("市（设区的市）", "city (prefecture level)", "text")
-    county: str | None = fact("县（市、区）", "county-level city or district", "text")
-    township: str | None = fact("乡（镇）、街道", "township or subdistrict", "text")
-    school_district: str | None = fact("学区、施教区", "school district (catchment)", "text")
+    Given as one code (``"320106"``, or a 9-digit township code) or as levels, each a code
+    or a name (``{province: 江苏省, city: 南京市, county: 鼓楼区}``); names are resolved to
+    codes and the coarser levels filled in (``xueji_rules/places.py``). Compare places with
+    ``same_province()`` … ``same_school_district()`` (docs/policy-language.md).
+    """
+
+    province: str | None = fact("省级行政区划代码", "province: GB/T 2260 code (a name is resolved to it)", "division")
+    city: str | None = fact(
+        "地级行政区划代码（直辖市、省直辖县级单位为其本身）",
+        "city (prefecture level): GB/T 2260 code; a municipality or a county under a province is its own city",
+        "division",
+    )
+    county: str | None = fact(
+        "县级行政区划代码（县、县级市、市辖区）", "county-level city, county or district: GB/T 2260 code", "division"
+    )
+    township: str | None = fact(
+        "乡（镇）、街道：9 位统计用区划代码，或县内名称",
+        "township or subdistrict: 9-digit statistics code, or its name within the county",
+        "text",
+    )
+    school_district: str | None = fact(
+        "学区、施教区（县内编号）", "school district (catchment), an id unique within the county", "text"
+    )
 
 
 @attrs.frozen
@@ -659,6 +677,10 @@ def describe_value(spec: FactSpec, value: Any) -> str:
         return "、".join(spec.choices.get(v, v) for v in value) or "（无）"
     if spec.kind == "bool":
         return "是" if value else "否"
+    if spec.kind == "division":
+        from ..places import describe
+
+        return describe(value)
     if isinstance(value, Fraction):
         value = value.numerator if value.denominator == 1 else value
     return f"{value}{spec.unit or ''}" if spec.unit and spec.kind in ("int", "number") else str(value)
