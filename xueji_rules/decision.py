@@ -105,6 +105,16 @@ class PolicyRef:
 
 
 @attrs.frozen
+class CalendarRef:
+    """Which school calendar answered: the policy's own (a sample for the bundled regions) or one given at ask time."""
+
+    source: str  # "policy" | "given"
+    title: str | None
+    sample: bool
+    content_hash: str  # sha256 of the calendar's canonical content (school_calendar.canonical)
+
+
+@attrs.frozen
 class Decision:
     region: str
     question: str
@@ -123,6 +133,7 @@ class Decision:
     readings: tuple = ()  # ReadingItem
     parameters: tuple = ()  # ParameterValue, those the rules read
     policy: PolicyRef | None = None
+    calendar: CalendarRef | None = None  # None when the policy has no calendar and none was given
 
     @property
     def allowed(self) -> bool | None:
@@ -186,6 +197,7 @@ class Decision:
             "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
             "parameters": {p.name: {"value": _json(p.value), "unit": p.unit, "title": p.title} for p in self.parameters},
             "policy": attrs.asdict(self.policy) if self.policy else None,
+            "calendar": attrs.asdict(self.calendar) if self.calendar else None,
         }
         return d
 
@@ -231,6 +243,7 @@ class Decision:
             readings=tuple(ReadingItem(r["id"], r["title"], r["text"]) for r in d["readings"]),
             parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"], v["title"]) for k, v in d["parameters"].items()),
             policy=PolicyRef(**d["policy"]) if d["policy"] else None,
+            calendar=CalendarRef(**d["calendar"]) if d.get("calendar") else None,
         )
 
     @classmethod

@@ -421,7 +421,8 @@ class _Loader:
         for layer in reversed(self.layers):
             if layer.calendar is not None:
                 body, doc = layer.calendar
-                self.calendar, problems = check_and_build(body, lambda p_, c_, m_, h_=None, d_=doc: d_.diagnostic(c_, m_, p_, h_))
+                self.calendar, problems = check_and_build(body, lambda p_, c_, m_, h_=None, d_=doc: d_.diagnostic(c_, m_, p_, h_),
+                                                          doc.file)
                 self.diags.extend(problems)
                 break
 
@@ -689,7 +690,7 @@ class _Loader:
         for r in rules:
             for dl, c in r["deadlines"]:
                 names.append(f"deadline_{len(names)}")
-                source += "\n\n" + hoist(f"def {names[-1]}(F, P, T):\n    return {c.code}\n", compiler)
+                source += "\n\n" + hoist(f"def {names[-1]}(F, P, T, _cal=_cal):\n    return {c.code}\n", compiler)
         source = params_as_globals(source)
         code = compile(source, f"<policy {qname}>", "exec")
         k = 0
