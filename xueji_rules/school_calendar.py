@@ -66,7 +66,7 @@ class SchoolCalendar:
     #: sha256 of the canonical content (see ``canonical``): which calendar answered, whatever its layout
     content_hash: str = ""
     #: the file it was read from, if any (error messages name it)
-    origin: str | None = None
+    origin: str | None = attrs.field(default=None, eq=False)
     _starts: tuple = attrs.field(default=(), repr=False, eq=False)
     _semester_starts: tuple = attrs.field(default=(), repr=False, eq=False)
     _semester_ends: tuple = attrs.field(default=(), repr=False, eq=False)
