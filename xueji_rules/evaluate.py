@@ -79,7 +79,7 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None, calend
     q = policy.question(question) if isinstance(question, str) else question
     day = _date(on)
     policy.in_force(day)
-    cal = given_calendar(calendar)
+    cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     era = policy.era(day)
     outcome, failed, _ = _run(q, era, fv.values, policy.parameters_on(day), day, cal)
@@ -140,14 +140,13 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
     q = policy.question(question) if isinstance(question, str) else question
     day = _date(on)
     policy.in_force(day)
-    cal = given_calendar(calendar)
+    cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     F = fv.values
     params = policy.parameters_on(day)
     era = policy.era(day)
     functions = q.by_era[era]
     outcome, failed, statuses = _run(q, era, F, params, day, cal)
-    extra = {} if cal is None else {"_cal": cal}
 
     certificate = None
     certify = functions.get("certify")
@@ -155,7 +154,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         granted = True if outcome in ("allowed", "allowed_with_approval", "required") else (
             None if outcome == "undetermined" else False)
         try:
-            certificate = certify(F, params, day, granted, **extra)
+            certificate = certify(F, params, day, granted) if cal is None else certify(F, params, day, granted, cal)
         except DateError:
             raise  # a date outside the school calendar or the working-day data: said, never hidden
         except (ArithmeticError, ValueError):
@@ -192,7 +191,8 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         for dl in rule.deadlines:
             problem = None
             try:
-                date = functions[dl.function](F, params, day, **extra)
+                fn = functions[dl.function]
+                date = fn(F, params, day) if cal is None else fn(F, params, day, cal)
             except DateError as exc:  # e.g. a year with no working-day data yet
                 date, problem = None, str(exc)
             except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
