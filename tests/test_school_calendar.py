@@ -3,6 +3,7 @@ policy's sample, passed to the compiled rules without recompiling or shared stat
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -72,6 +73,10 @@ def test_a_calendar_file_and_its_mapping_are_the_same_calendar(early):
         assert other.content_hash == from_file.content_hash
     assert from_file.title == "某初级中学校历" and from_file.sample is False
     assert xr.load_calendar(from_file) is from_file
+    as_dates = {"title": "某初级中学校历", "school_years": {"2024-2025": {
+        name: {k: dt.date.fromisoformat(v) for k, v in span.items()}
+        for name, span in _year("2025-06-28", "2025-06-27")["2024-2025"].items()}}}
+    assert xr.load_calendar(as_dates).content_hash == from_file.content_hash
 
 
 def test_the_content_hash_ignores_layout_and_follows_content(early, tmp_path):

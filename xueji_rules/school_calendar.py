@@ -299,7 +299,9 @@ def load_calendar(source) -> SchoolCalendar:
     elif isinstance(source, Mapping):
         from ._yaml import Document
 
-        value = dict(source) if set(source) == {"calendar"} else {"calendar": dict(source)}
+        # dates may be given as datetime.date: checked as the YYYY-MM-DD text a file holds
+        value = json.loads(canonical(source))
+        value = value if set(value) == {"calendar"} else {"calendar": value}
         doc, title = Document("<calendar>", value, {}), None
     else:
         raise CalendarError(f"a calendar is a file path or a mapping, not {type(source).__name__}")
