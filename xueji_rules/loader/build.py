@@ -229,7 +229,7 @@ class BuildStage:
         for r in rules:
             for dl, c in r["deadlines"]:
                 names.append(f"deadline_{len(names)}")
-                source += "\n\n" + hoist(f"def {names[-1]}(F, P, T):\n    return {c.code}\n", compiler)
+                source += "\n\n" + hoist(f"def {names[-1]}(F, P, T, _cal=_cal):\n    return {c.code}\n", compiler)
         source = params_as_globals(source)
         try:
             code = compile(source, f"<policy {qname}>", "exec")

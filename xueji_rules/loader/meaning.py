@@ -191,7 +191,8 @@ class MeaningStage:
         for layer in reversed(self.layers):
             if layer.calendar is not None:
                 body, doc = layer.calendar
-                self.calendar, problems = check_and_build(body, lambda p_, c_, m_, h_=None, d_=doc: d_.diagnostic(c_, m_, p_, h_))
+                self.calendar, problems = check_and_build(body, lambda p_, c_, m_, h_=None, d_=doc: d_.diagnostic(c_, m_, p_, h_),
+                                                          doc.file)
                 self.diags.extend(problems)
                 break
 
