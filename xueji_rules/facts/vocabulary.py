@@ -166,6 +166,13 @@ NAME_CHANGE_REASONS = {
     "other": "其他原因",
 }
 DEFERRAL_REASONS = {"health": "身体状况", "other": "其他原因"}
+RECORD_FIELDS = {
+    "name": "姓名",
+    "birth_date": "出生日期",
+    "id_number": "居民身份证号",
+    "gender": "性别",
+    "other": "其他基本信息",
+}
 
 
 def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
@@ -434,6 +441,8 @@ class EnrolmentRequest:
     name_matches_hukou: bool | None = fact("注册姓名与户籍姓名一致", "registered name equals the hukou name", "bool")
     registry_file_date: _dt.date | None = fact("建立学籍档案日期", "date the registry file was set up", "date")
     attends_school: bool | None = fact("在建立学籍的学校实际就读", "actually attends the school that holds the registry", "bool")
+    registry_elsewhere: bool | None = fact(
+        "在其他学校仍有学籍", "still holds a registry at another school", "bool")
     home_teaching: bool | None = fact("残疾程度较重，由学校送教上门", "severely disabled, taught at home by the school", "bool")
 
 
@@ -442,6 +451,14 @@ class NameChangeRequest:
     """A request to change a student's name in the registry (更名)."""
 
     reason: str | None = fact("更名原因", "reason", "enum", choices=NAME_CHANGE_REASONS)
+
+
+@attrs.frozen
+class RecordChangeRequest:
+    """A request to change a student's recorded information (学籍信息变更)."""
+
+    field: str | None = fact("变更的信息项", "the item of information to change", "enum", choices=RECORD_FIELDS)
+    reported: bool | None = fact("该信息已上报教育行政部门", "the information has been reported to the bureau", "bool")
 
 
 @attrs.frozen
@@ -458,6 +475,7 @@ class Request:
     withdrawal: WithdrawalRequest | None = group(WithdrawalRequest, "退学", "withdrawal")
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
     name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
+    record_change: RecordChangeRequest | None = group(RecordChangeRequest, "学籍信息变更", "record change")
 
 
 @attrs.frozen
