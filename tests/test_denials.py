@@ -82,6 +82,7 @@ KNOWN = {
         "reason": "demolition_or_sale", "to_school": {"is_hukou_area": False}}}},
     ("shandong", "enrolment"): {"student": {"stage": "junior"}, "request": {"enrolment": {"entrance_exam": False}}},
     ("shandong", "transfer"): {"request": {"transfer": {"reason": "arranged_by_bureau"}}},
+    ("shandong/jinxiang", "enrolment"): {"student": {"stage": "junior"}, "request": {"enrolment": {"entrance_exam": False}}},
     ("shandong", "withdrawal"): {"request": {"withdrawal": {"ground": "criminal_penalty"}}},
     ("shandong/jinxiang", "transfer"): {"request": {"transfer": {"reason": "arranged_by_bureau"}}},
     ("shandong/jinxiang", "withdrawal"): {"request": {"withdrawal": {"ground": "criminal_penalty"}}},

@@ -467,6 +467,8 @@ class EnrolmentRequest:
     name_matches_hukou: bool | None = fact("注册姓名与户籍姓名一致", "registered name equals the hukou name", "bool")
     registry_file_date: _dt.date | None = fact("建立学籍档案日期", "date the registry file was set up", "date")
     attends_school: bool | None = fact("在建立学籍的学校实际就读", "actually attends the school that holds the registry", "bool")
+    registry_elsewhere: bool | None = fact(
+        "在其他学校仍有学籍", "still holds a registry at another school", "bool")
     home_teaching: bool | None = fact("残疾程度较重，由学校送教上门", "severely disabled, taught at home by the school", "bool")
 
 
@@ -483,6 +485,7 @@ class RecordChangeRequest:
 
     field: str | None = fact("变更的信息项", "the item of basic information to change", "enum", choices=RECORD_FIELDS)
     applied_by: str | None = fact("提出申请的人", "who applies", "enum", choices=RECORD_CHANGE_APPLICANTS)
+    reported: bool | None = fact("该信息已上报教育行政部门", "the information has been reported to the bureau", "bool")
 
 
 @attrs.frozen
