@@ -61,6 +61,21 @@ def _question(policy: Policy, question) -> Question:
     return policy.question(question)
 
 
+def _check_contradictions(q: Question, era: int, F, params, day, cal=None) -> None:
+    """FactsError (contradictory_facts) when the facts hold one of the question's contradictions."""
+    fn = q.by_era[era]["contradiction"]
+    try:
+        found = fn(F, params, day) if cal is None else fn(F, params, day, cal)
+    except (ArithmeticError, ValueError):
+        return  # the rules report what cannot be computed
+    if found is None:
+        return
+    x = next(c for c in q.contradictions if c.id == found)
+    raise FactsError("the facts contradict each other", (Diagnostic(
+        "contradictory_facts", f"{x.message_zh}" + (f" / {x.message_en}" if x.message_en else ""),
+        path=", ".join(x.facts), hint="correct one of: " + ", ".join(x.facts)),))
+
+
 def given_calendar(calendar) -> SchoolCalendar | None:
     """The calendar given at ask time, loaded and validated (CalendarError), or None."""
     if calendar is None or type(calendar) is SchoolCalendar:
@@ -75,6 +90,8 @@ def _run(q: Question, era: int, F, params, day, cal=None):
     a year, cannot be computed; the facts are then reported, never a bare
     ZeroDivisionError or OverflowError.
     """
+    if q.contradictions:
+        _check_contradictions(q, era, F, params, day, cal)
     try:
         if cal is None:
             return q.by_era[era]["decide"](F, params, day)
@@ -120,10 +137,13 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None):
     kernel = q.by_era[era]["decide"]
     if cal is not None:
         kernel = functools.partial(kernel, _cal=cal)
+    checks = bool(q.contradictions)
 
     def run(facts) -> tuple[str, tuple]:
         try:
             F = facts.values if type(facts) is FactValues else read_facts(facts).values
+            if checks:
+                _check_contradictions(q, era, F, params, day, cal)
             answer = kernel(F, params, day, False)
             if answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
                 outcome, failed, statuses = kernel(F, params, day)

@@ -244,6 +244,19 @@ def generate_certify(items: list[tuple[str, Compiled]], compiler: Compiler) -> t
     return "\n".join(lines), {**RUNTIME, **compiler.constants}
 
 
+def generate_contradiction(items: list[tuple[str, Compiled]], compiler: Compiler) -> tuple[str, dict]:
+    """Source of ``contradiction(F, P, T)``: the id of the first contradiction whose condition holds, else None.
+
+    Only a condition known to hold is a contradiction; an unknown one is not (a missing fact contradicts nothing).
+    """
+    lines = ["def contradiction(F, P, T, _cal=_cal):"]
+    for cid, cond in items:
+        lines.append(f"    if {cond.code} is True:")
+        lines.append(f"        return {cid!r}")
+    lines.append("    return None")
+    return "\n".join(lines), {**RUNTIME, **compiler.constants}
+
+
 _FACT = re.compile(r"F\.get\('([A-Za-z0-9_.]+)'\)")
 _DEF = re.compile(r"__d_([A-Za-z0-9_]+)__")
 

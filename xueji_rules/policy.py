@@ -202,6 +202,18 @@ class Certificate:
 
 
 @attrs.frozen
+class Contradiction:
+    """Facts that cannot hold together: asked with them, the question answers with a facts error."""
+
+    id: str
+    when: str
+    facts: tuple  # the facts the condition reads, named in the error (never their values)
+    message_zh: str
+    message_en: str | None = None
+    readings: tuple = ()
+
+
+@attrs.frozen
 class Question:
     """A question, its rules, and its generated functions for each parameter era.
 
@@ -220,6 +232,8 @@ class Question:
     by_era: tuple = attrs.field(eq=False, repr=False, default=(),
                                 converter=lambda eras: tuple(read_only(ns) for ns in eras))
     source: str = attrs.field(eq=False, repr=False, default="")
+    #: facts that cannot hold together (checked before answering; ``contradiction`` in each era's functions)
+    contradictions: tuple = ()
     #: explanation parts that depend only on the era's parameters (see evaluate._static): private,
     #: filled idempotently (two threads filling one key store equal values)
     _explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict, alias="_explain_cache")

@@ -94,6 +94,7 @@ ERROR_CODES = {
     "place_mismatch": "levels of one place that disagree",
     "place_level": "a division code of the wrong level (a county code given as the city)",
     "place_incomplete": "a township name or school district without its county",
+    "contradictory_facts": "facts the question declares cannot hold together (contradictions:)",
 }
 
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -17,8 +17,8 @@ from ..conditions.compile import BOOL, DATE, Compiled, CompileError, Compiler, S
 from ..decision import RuleInfo
 from ..errors import Diagnostic, did_you_mean
 from ..facts.vocabulary import FACTS
-from ..kernel import RulePlan, generate, generate_certify, hoist, instantiate, params_as_globals
-from ..policy import Certificate, Deadline, LayerInfo, Policy, Question, ReadOnlyDict, Rule, Step
+from ..kernel import RulePlan, generate, generate_certify, generate_contradiction, hoist, instantiate, params_as_globals
+from ..policy import Certificate, Contradiction, Deadline, LayerInfo, Policy, Question, ReadOnlyDict, Rule, Step
 from .read import _to_date
 
 
@@ -215,6 +215,16 @@ class BuildStage:
                 c = self.compile_condition(compiler, cscope, cbody["when"], cert_doc, cert_path + ("certificates", j, "when"))
                 if c is not None:
                     certs.append((cbody, c))
+        contradictions = []
+        for cbody, cdoc, cpath in contributions:
+            for j, body in enumerate(cbody.get("contradictions", ())):
+                path = cpath + ("contradictions", j)
+                c = self.compile_condition(compiler, scope, body["when"], cdoc, path + ("when",))
+                readings = self.reading_ids(cdoc, path, body)
+                if c is not None:
+                    facts = _in_vocabulary_order({f.lstrip("?") for f in c.facts})
+                    contradictions.append((Contradiction(body["id"], body["when"], facts, body["message"]["zh"],
+                                                         body["message"].get("en"), readings), c))
         if self.diags:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
@@ -225,6 +235,9 @@ class BuildStage:
         if certs:
             csource, _ = generate_certify([(c["certificate"], cc) for c, cc in certs], compiler)
             source += "\n\n" + hoist(csource, compiler)
+        if contradictions:
+            xsource, _ = generate_contradiction([(x.id, c) for x, c in contradictions], compiler)
+            source += "\n\n" + hoist(xsource, compiler)
         names = []
         for r in rules:
             for dl, c in r["deadlines"]:
@@ -252,6 +265,7 @@ class BuildStage:
             qname, qbody["title"], qbody.get("en"), tuple(built),
             tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
             source=source,
+            contradictions=tuple(x for x, _ in contradictions),
         )
         self.modules[qname] = (code, {**ns, **compiler.constants, "_cal": self.calendar})
         return question
