@@ -73,7 +73,7 @@ def assert_one_user_error(code: int, out: str, err: str) -> None:
 
 def test_ask_prints_the_decision_as_text(facts_file):
     """`ask` prints the rendered decision and exits 0."""
-    code, out, err = run("ask", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03")
+    code, out, err = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03")
     assert code == 0 and err == ""
     assert "(allowed_with_approval)" in out
     assert "\033[" not in out
@@ -81,7 +81,7 @@ def test_ask_prints_the_decision_as_text(facts_file):
 
 def test_ask_json_is_the_decision_document(facts_file):
     """`ask --format json` prints the Decision's JSON form."""
-    code, out, _ = run("ask", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03", "--format", "json")
+    code, out, _ = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03", "--format", "json")
     assert code == 0
     doc = json.loads(out)
     assert doc["format"] == "xueji-decision/2"
@@ -95,7 +95,7 @@ def test_a_denied_answer_still_exits_zero(tmp_path):
     f = tmp_path / "f.yaml"
     f.write_text("student: {stage: junior, grade: 8}\n"
                  "absence: {reason: illness, class_hours_missed: 210, still_unable_to_attend: true}\n")
-    code, out, _ = run("ask", TINY, "suspension", "--facts", f, "--on", "2025-03-03", "--format", "json")
+    code, out, _ = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", f, "--on", "2025-03-03", "--format", "json")
     assert code == 0 and json.loads(out)["outcome"] == "denied"
 
 
@@ -103,13 +103,13 @@ def test_ask_reads_json_facts_from_stdin():
     """`--facts -` reads JSON (even tab-indented) from standard input."""
     facts = '{\n\t"student": {"stage": "junior", "grade": 8},\n\t"absence": {"reason": "illness", ' \
             '"class_hours_missed": 230, "still_unable_to_attend": true}\n}\n'
-    code, out, _ = run("ask", TINY, "suspension", "--facts", "-", "--on", "2025-03-03", "--format", "json", stdin=facts)
+    code, out, _ = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", "-", "--on", "2025-03-03", "--format", "json", stdin=facts)
     assert code == 0 and json.loads(out)["outcome"] == "allowed_with_approval"
 
 
 def test_colour_follows_the_terminal_and_no_color(facts_file, monkeypatch):
     """Text is coloured on a terminal unless NO_COLOR is set; --color/--no-color override."""
-    args = ("ask", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03")
+    args = ("ask", "tiny", "--policies", TINY, "suspension", "--facts", facts_file, "--on", "2025-03-03")
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert "\033[" in run(*args, tty=True)[1]
     assert "\033[" not in run(*args, "--no-color", tty=True)[1]
@@ -122,7 +122,7 @@ def test_ask_defaults_to_today(facts_file):
     """Without --on the question is asked for today in Asia/Shanghai."""
     import pendulum
 
-    code, out, _ = run("ask", TINY, "suspension", "--facts", facts_file, "--format", "json")
+    code, out, _ = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", facts_file, "--format", "json")
     assert code == 0
     assert json.loads(out)["on"] in {pendulum.today("Asia/Shanghai").date().isoformat(),
                                      pendulum.yesterday("Asia/Shanghai").date().isoformat()}
@@ -132,17 +132,17 @@ def test_unknown_fact_is_one_error_with_a_suggestion(tmp_path):
     """A misspelt fact key exits 2 with one message naming the position and suggesting the right key."""
     f = tmp_path / "f.yaml"
     f.write_text("student: {stage: junior}\nabsence: {reasn: illness}\n")
-    code, out, err = run("ask", TINY, "suspension", "--facts", f, "--on", "2025-03-03")
+    code, out, err = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", f, "--on", "2025-03-03")
     assert_one_user_error(code, out, err)
     assert f"{f}:2:" in err and "unknown_fact" in err and "'reason'" in err
 
 
 @pytest.mark.parametrize("argv, code_in_err", [
     (("ask", "no_such_region", "suspension"), "no policy"),
-    (("ask", TINY, "suspensoin"), "suspension"),
-    (("ask", TINY, "suspension", "--on", "2025-02-30"), "2025-02-30"),
-    (("ask", TINY, "suspension", "--on", "2005-01-01"), "2005-01-01"),
-    (("ask", TINY, "suspension", "--on", "next tuesday"), "next tuesday"),
+    (("ask", "tiny", "--policies", TINY, "suspensoin"), "suspension"),
+    (("ask", "tiny", "--policies", TINY, "suspension", "--on", "2025-02-30"), "2025-02-30"),
+    (("ask", "tiny", "--policies", TINY, "suspension", "--on", "2005-01-01"), "2005-01-01"),
+    (("ask", "tiny", "--policies", TINY, "suspension", "--on", "next tuesday"), "next tuesday"),
 ], ids=["unknown region", "unknown question", "impossible date", "date before the regulation", "unreadable date"])
 def test_user_errors_exit_2_with_one_message(argv, code_in_err, facts_file):
     """Unknown regions and questions and bad dates are one error line, exit 2, no traceback."""
@@ -153,7 +153,7 @@ def test_user_errors_exit_2_with_one_message(argv, code_in_err, facts_file):
 
 def test_unreadable_facts_file(tmp_path):
     """A facts file that does not exist is a user error."""
-    code, out, err = run("ask", TINY, "suspension", "--facts", tmp_path / "missing.yaml", "--on", "2025-03-03")
+    code, out, err = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", tmp_path / "missing.yaml", "--on", "2025-03-03")
     assert_one_user_error(code, out, err)
     assert "missing.yaml" in err
 
@@ -162,12 +162,12 @@ def test_facts_file_not_utf8(tmp_path):
     """A facts file that is not UTF-8 is a user error, not a crash."""
     f = tmp_path / "f.yaml"
     f.write_bytes("student: {stage: 初中}\n".encode("gbk"))
-    assert_one_user_error(*run("ask", TINY, "suspension", "--facts", f, "--on", "2025-03-03"))
+    assert_one_user_error(*run("ask", "tiny", "--policies", TINY, "suspension", "--facts", f, "--on", "2025-03-03"))
 
 
 def test_malformed_yaml_facts_point_at_the_line():
     """Facts that are not valid YAML give the position of the problem."""
-    code, out, err = run("ask", TINY, "suspension", "--facts", "-", "--on", "2025-03-03",
+    code, out, err = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", "-", "--on", "2025-03-03",
                          stdin="student: {stage: junior\nabsence: {reason: illness}\n")
     assert_one_user_error(code, out, err)
     assert "<stdin>:" in err and "yaml_syntax" in err
@@ -177,7 +177,7 @@ def test_impossible_date_inside_facts(tmp_path):
     """An impossible date in the facts is a user error naming its fact."""
     f = tmp_path / "f.yaml"
     f.write_text("absence: {start_date: 2025-02-30}\n")
-    code, out, err = run("ask", TINY, "suspension", "--facts", f, "--on", "2025-03-03")
+    code, out, err = run("ask", "tiny", "--policies", TINY, "suspension", "--facts", f, "--on", "2025-03-03")
     assert_one_user_error(code, out, err)
     assert "absence.start_date" in err
 
@@ -188,14 +188,14 @@ def test_invalid_policy_when_asking_is_a_user_error(tmp_path, facts_file):
     shutil.copytree(TINY, broken)
     q = broken / "questions" / "suspension.yaml"
     q.write_text(q.read_text(encoding="utf-8").replace("article: 第三条", "article: 第九条"), encoding="utf-8")
-    code, out, err = run("ask", broken, "suspension", "--facts", facts_file, "--on", "2025-03-03")
+    code, out, err = run("ask", broken.name, "--policies", broken, "suspension", "--facts", facts_file, "--on", "2025-03-03")
     assert_one_user_error(code, out, err)
     assert "unknown_article" in err
 
 
 def test_usage_errors_exit_2():
     """Missing arguments and unknown commands are usage errors (exit 2)."""
-    assert run("ask", TINY)[0] == 2
+    assert run("ask", "tiny", "--policies", TINY)[0] == 2
     assert run("frobnicate")[0] == 2
     assert run()[0] == 2
 
@@ -257,7 +257,7 @@ def test_validate_unknown_region_is_a_user_error():
 
 def test_questions_lists_facts_with_their_meaning():
     """`questions` names each question and the facts its rules read, in Chinese."""
-    code, out, _ = run("questions", TINY)
+    code, out, _ = run("questions", "tiny", "--policies", TINY)
     assert code == 0
     assert out.startswith("suspension  休学")
     assert re.search(r"absence\.class_hours_missed\s+连续缺课累计学时", out)
@@ -265,7 +265,7 @@ def test_questions_lists_facts_with_their_meaning():
 
 def test_questions_json():
     """`questions --format json` gives ids, rules and facts."""
-    code, out, _ = run("questions", TINY, "--format", "json")
+    code, out, _ = run("questions", "tiny", "--policies", TINY, "--format", "json")
     (q,) = json.loads(out)
     assert q["id"] == "suspension" and q["rules"] == ["compulsory_hours", "senior_third", "not_graduating"]
     paths = {f["path"]: f for f in q["facts"]}
@@ -275,10 +275,10 @@ def test_questions_json():
 
 def test_params_shows_the_value_in_force_on_the_date():
     """`params` shows each threshold's value on the date asked."""
-    code, out, _ = run("params", TINY, "--on", "2025-03-03")
+    code, out, _ = run("params", "tiny", "--policies", TINY, "--on", "2025-03-03")
     assert code == 0
     assert re.search(r"^hours\s+缺课学时\s+210\s+学时\s+第一条$", out, re.M)
-    code, out, _ = run("params", TINY, "--on", "2031-01-01", "--format", "json")
+    code, out, _ = run("params", "tiny", "--policies", TINY, "--on", "2031-01-01", "--format", "json")
     params = {p["name"]: p for p in json.loads(out)["parameters"]}
     assert params["hours"]["value"] == 200 and params["fraction"]["value"] == "1/3"
     assert set(params["term"]) == {"name", "title", "value", "unit", "article"}
@@ -286,22 +286,22 @@ def test_params_shows_the_value_in_force_on_the_date():
 
 def test_params_bad_date_is_a_user_error():
     """`params --on` with an impossible date exits 2."""
-    assert_one_user_error(*run("params", TINY, "--on", "2025-02-30"))
+    assert_one_user_error(*run("params", "tiny", "--policies", TINY, "--on", "2025-02-30"))
 
 
 def test_id_decodes_a_student_id():
     """`id` shows each part of a valid student ID."""
-    code, out, _ = run("id", IDS, "3212020101200512345", "--format", "json")
+    code, out, _ = run("id", "ids", "--policies", IDS, "3212020101200512345", "--format", "json")
     assert code == 0
     doc = json.loads(out)
     assert doc["layout"] == "national" and doc["parts"]["serial"]["value"] == "12345"
-    code, out, _ = run("id", IDS, "3212020101200512345")
+    code, out, _ = run("id", "ids", "--policies", IDS, "3212020101200512345")
     assert code == 0 and "行政区划代码" in out
 
 
 def test_a_bad_student_id_is_not_echoed():
     """A student ID of the wrong length is a user error that does not repeat the number."""
-    code, out, err = run("id", IDS, "321202010120051234")
+    code, out, err = run("id", "ids", "--policies", IDS, "321202010120051234")
     assert_one_user_error(code, out, err)
     assert "321202010120051234" not in err and "student_id_length" in err
 
@@ -407,7 +407,7 @@ CROSS = HERE / "cases" / "cross"
 
 def test_show_lists_layers_parameters_and_rules_with_provenance():
     """`show` prints each layer, each value with the layer and file:line it comes from, and each rule's origin."""
-    code, out, err = run("show", LAYER)
+    code, out, err = run("show", "tiny_layer", "--policies", LAYER)
     assert code == 0 and err == ""
     assert re.search(r"^  1\. tiny  测试地区《测试规定》.*tests/policies/tiny$", out, re.M)
     assert re.search(r"^  2\. tiny_layer  测试县《测试县通知》  测字\[2020\]1号  测试县教育局  in force 2020-03-01 – …  extends ../tiny", out, re.M)
@@ -419,16 +419,16 @@ def test_show_lists_layers_parameters_and_rules_with_provenance():
 
 
 def test_show_on_a_date_marks_what_is_in_force():
-    code, out, _ = run("show", LAYER, "--on", "2025-07-01")
+    code, out, _ = run("show", "tiny_layer", "--policies", LAYER, "--on", "2025-07-01")
     assert code == 0
     assert "[not in force] senior_third" in out and "[in force] compulsory_hours" in out
     assert re.search(r"^\s+200\s+学时.*\*$", out, re.M) and not re.search(r"^  hours\s.*\*$", out, re.M)
-    code, out, _ = run("show", LAYER, "--on", "2025-05-01")
+    code, out, _ = run("show", "tiny_layer", "--policies", LAYER, "--on", "2025-05-01")
     assert "[in force] senior_third" in out
 
 
 def test_show_json_carries_every_provenance():
-    code, out, _ = run("show", LAYER, "--on", "2025-07-01", "--format", "json")
+    code, out, _ = run("show", "tiny_layer", "--policies", LAYER, "--on", "2025-07-01", "--format", "json")
     doc = json.loads(out)
     assert [l["id"] for l in doc["layers"]] == ["tiny", "tiny_layer"]
     assert doc["layers"][1]["document_number"] == "测字[2020]1号" and doc["layers"][1]["effective_from"] == "2020-03-01"
@@ -451,7 +451,7 @@ def test_show_names_the_rule_that_replaces_another(tmp_path):
     q = tmp_path / "tiny_layer" / "questions" / "suspension.yaml"
     q.write_text(q.read_text(encoding="utf-8").replace(
         "      - id: county_hospital\n", "      - id: county_hospital\n        replaces: not_graduating\n"), encoding="utf-8")
-    code, out, _ = run("show", tmp_path / "tiny_layer", "--format", "json")
+    code, out, _ = run("show", "tiny_layer", "--policies", tmp_path / "tiny_layer", "--format", "json")
     assert code == 0, out
     rules = {r["id"]: r for r in json.loads(out)["questions"][0]["rules"]}
     assert rules["county_hospital"]["replaces"] == "not_graduating"
@@ -461,7 +461,7 @@ def test_show_names_the_rule_that_replaces_another(tmp_path):
 
 
 def test_show_markdown():
-    code, out, _ = run("show", LAYER, "--format", "markdown", "--on", "2025-07-01")
+    code, out, _ = run("show", "tiny_layer", "--policies", LAYER, "--format", "markdown", "--on", "2025-07-01")
     assert code == 0 and out.startswith("# tiny_layer: 测试县《测试县通知》")
     assert "## Layers" in out and "## Parameters" in out and "## suspension 休学" in out
     assert "| 2 | tiny_layer | 测试县《测试县通知》 | 测字[2020]1号 |" in out
@@ -481,7 +481,7 @@ def test_show_a_bundled_region_and_the_api_behind_it():
 
 def test_show_errors_are_user_errors():
     assert_one_user_error(*run("show", "atlantis"))
-    assert_one_user_error(*run("show", TINY, "--on", "2025-02-30"))
+    assert_one_user_error(*run("show", "tiny", "--policies", TINY, "--on", "2025-02-30"))
 
 
 # -- validate: layers ------------------------------------------------------------------------------
@@ -515,7 +515,7 @@ def junior_facts(tmp_path):
 
 
 def test_compare_text(junior_facts):
-    code, out, err = run("compare", TINY, LAYER, "--question", "suspension", "--facts", junior_facts, "--on", "2025-06-30")
+    code, out, err = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "--question", "suspension", "--facts", junior_facts, "--on", "2025-06-30")
     assert code == 0 and err == ""
     assert "超过 210 学时" in out and "超过 200 学时" in out
     assert re.search(r"^tiny\s+denied\s+compulsory_hours\s+第一条\s*$", out, re.M)
@@ -523,7 +523,7 @@ def test_compare_text(junior_facts):
 
 
 def test_compare_formats(junior_facts):
-    args = ["compare", TINY, LAYER, "-q", "suspension", "-f", junior_facts, "--on", "2025-06-30"]
+    args = ["compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "-q", "suspension", "-f", junior_facts, "--on", "2025-06-30"]
     code, md, _ = run(*args, "--format", "markdown")
     assert code == 0 and "## Parameters on 2025-06-30" in md and "## Decisions: suspension 2025-06-30" in md
     code, page, _ = run(*args, "--format", "html")
@@ -532,14 +532,14 @@ def test_compare_formats(junior_facts):
     doc = json.loads(out)
     assert [d["outcome"] for d in doc["decisions"]] == ["denied", "allowed_with_approval"]
     assert [p["key"] for p in doc["parameters"]] == ["hours"]
-    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30", "--all", "--format", "json")
+    code, out, _ = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "--on", "2025-06-30", "--all", "--format", "json")
     assert {p["key"] for p in json.loads(out)["parameters"]} == {"hours", "fraction", "term", "window", "ten_working_days"}
 
 
 def test_compare_parameters_only_and_decisions_only(junior_facts):
-    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30")
+    code, out, _ = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "--on", "2025-06-30")
     assert code == 0 and "decisions:" not in out and "超过 200 学时" in out
-    code, out, _ = run("compare", TINY, LAYER, "--on", "2025-06-30", "--no-parameters", "-q", "suspension", "-f", junior_facts)
+    code, out, _ = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "--on", "2025-06-30", "--no-parameters", "-q", "suspension", "-f", junior_facts)
     assert code == 0 and "parameters on" not in out and "decisions: suspension" in out
 
 
@@ -550,13 +550,13 @@ def test_compare_parameters_only_and_decisions_only(junior_facts):
 ])
 def test_compare_argument_errors(extra, message, junior_facts):
     extra = [str(junior_facts) if x == "FACTS" else x for x in extra]
-    code, out, err = run("compare", TINY, LAYER, *extra)
+    code, out, err = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, *extra)
     assert_one_user_error(code, out, err)
     assert message in err
 
 
 def test_compare_needs_two_regions():
-    code, out, err = run("compare", TINY)
+    code, out, err = run("compare", "tiny", "--policies", TINY)
     assert_one_user_error(code, out, err)
     assert "at least two regions" in err
 
@@ -577,7 +577,7 @@ def test_compare_an_invalid_region_says_how_to_see_why(tmp_path):
     shutil.copytree(TINY, broken)
     q = broken / "questions" / "suspension.yaml"
     q.write_text(q.read_text(encoding="utf-8").replace("article: 第三条", "article: 第九条"), encoding="utf-8")
-    code, out, err = run("compare", TINY, broken)
+    code, out, err = run("compare", "tiny", broken.name, "--policies", TINY, "--policies", broken)
     assert_one_user_error(code, out, err)
     assert "does not validate" in err and "xueji validate" in err
 
@@ -585,8 +585,8 @@ def test_compare_an_invalid_region_says_how_to_see_why(tmp_path):
 def test_compare_bad_facts_and_unknown_question(junior_facts, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("absence: {reasn: illness}\n", encoding="utf-8")
-    assert_one_user_error(*run("compare", TINY, LAYER, "-q", "suspension", "-f", bad, "--on", "2025-06-30"))
-    code, out, err = run("compare", TINY, LAYER, "-q", "suspensoin", "-f", junior_facts, "--on", "2025-06-30")
+    assert_one_user_error(*run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "-q", "suspension", "-f", bad, "--on", "2025-06-30"))
+    code, out, err = run("compare", "tiny", "tiny_layer", "--policies", TINY, "--policies", LAYER, "-q", "suspensoin", "-f", junior_facts, "--on", "2025-06-30")
     assert_one_user_error(code, out, err)
     assert "did you mean" in err
 

@@ -39,7 +39,7 @@ JUNIOR_205 = {
 
 @pytest.fixture(scope="module")
 def tiny_pair():
-    return load_regions([str(TINY), str(LAYER)])
+    return load_regions([TINY, LAYER])
 
 
 def _copy_pair(tmp_path) -> tuple[Path, Path]:
@@ -106,7 +106,7 @@ def test_a_compare_key_matches_different_names(tmp_path):
                  encoding="utf-8")
     q = c / "questions" / "suspension.yaml"
     q.write_text(q.read_text(encoding="utf-8").replace("超过 hours", "超过 class_hours"), encoding="utf-8")
-    t = compare_parameters(load_regions([str(a), str(c)]), dt.date(2031, 1, 1))
+    t = compare_parameters(load_regions([a, c]), dt.date(2031, 1, 1))
     rows = {r.key: r for r in t.rows}
     row = rows["suspension_class_hours"]
     assert row.explicit and row.same and not row.differs  # 200 in both on 2031-01-01
@@ -189,7 +189,7 @@ def test_a_region_that_does_not_validate_says_how_to_see_why(tmp_path):
     q = broken / "questions" / "suspension.yaml"
     q.write_text(q.read_text(encoding="utf-8").replace("article: 第三条", "article: 第九条"), encoding="utf-8")
     with pytest.raises(PolicyError) as exc:
-        load_regions([str(TINY), str(broken)])
+        load_regions([TINY, broken])
     assert "is not ready: its policy does not validate (1 problem; first:" in exc.value.message
     assert "unknown_article" in exc.value.message and "xueji validate" in exc.value.message
 
@@ -284,7 +284,7 @@ def test_html_is_self_contained_and_escapes_everything(tmp_path):
     p = a / "policy.yaml"
     p.write_text(p.read_text(encoding="utf-8").replace("title: 测试规定", 'title: "测试<script>alert(1)</script>规定 & \\"x\\""'),
                  encoding="utf-8")
-    policies = load_regions([str(a), str(b)])
+    policies = load_regions([a, b])
     page = render_html(compare_parameters(policies, DAY), compare_decisions(policies, "suspension", JUNIOR_205, DAY),
                        question="suspension", title="a <b>title</b>")
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -314,7 +314,7 @@ def test_to_dict_is_json_ready(tiny_pair):
 
 def test_jiangsu_against_the_tiny_policies():
     """jiangsu shares no parameter name with tiny: nothing is matched by name alone."""
-    policies = load_regions(["jiangsu", str(TINY), str(LAYER)])
+    policies = load_regions(["jiangsu", TINY, LAYER])
     t = compare_parameters(policies, DAY)
     assert all(not (r.cells[0] and (r.cells[1] or r.cells[2])) for r in t.rows if not r.explicit)
     rows = compare_decisions(policies, "suspension", JUNIOR_205, DAY)

@@ -105,6 +105,9 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show a traceback on internal errors")
+    common.add_argument("--policies", action="append", metavar="DIR", default=argparse.SUPPRESS,
+                        help="look region names up in DIR first (a folder of policies, or one policy folder, named "
+                             "by its folder); repeatable; before XUEJI_POLICIES and the bundled policies")
     raw = argparse.RawDescriptionHelpFormatter
 
     p = parser_class(
@@ -135,7 +138,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                "Every answer, denied included, exits 0; bad facts, an unknown region or question,\n"
                "a bad date or a calendar file that does not validate exit 2.",
     )
-    a.add_argument("region", metavar="REGION", help="bundled region name or policy folder")
+    a.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu or shandong/jinxiang (see `xueji regions`)")
     a.add_argument("question", metavar="QUESTION", help="question id, e.g. suspension (see `xueji questions REGION`)")
     a.add_argument("--facts", "-f", metavar="FILE", required=True, help="facts file (YAML or JSON), or - for stdin")
     a.add_argument("--why", action="store_true",
@@ -374,10 +377,10 @@ def cmd_ask(args, out, err, stdin) -> int:
 
 
 def _validate_targets(paths: list[str]) -> list[Path]:
-    from .locate import policies_root, regions, resolve
+    from .locate import find, regions, resolve
 
     if not paths:
-        return [policies_root() / name for name in regions()]
+        return [find(name)[0] for name in regions()]
     targets = []
     for p in paths:
         path = Path(p)
@@ -532,14 +535,14 @@ def _is_cross_target(path: str) -> bool:
 def cmd_test(args, out, err, stdin) -> int:
     from .compliance.cross_region import default_folder, run_cross_suite
     from .compliance.runner import run_suite
-    from .locate import policies_root, regions
+    from .locate import find, regions
 
     if args.paths:
         paths = args.paths
     elif args.policy:  # `xueji test --policy jiangsu`: that policy's own cases
         paths = [args.policy]
-    else:  # every bundled region (layers too), then the cross-region cases beside them
-        paths = [str(policies_root() / name) for name in regions()]
+    else:  # every region in the roots (layers too), then the cross-region cases beside the bundled ones
+        paths = [str(find(name)[0]) for name in regions()]
         cross = default_folder()
         if cross is not None:
             paths.append(str(cross))
@@ -625,12 +628,13 @@ def cmd_id(args, out, err, stdin) -> int:
 
 def cmd_regions(args, out, err, stdin) -> int:
     from .load import load_policy
-    from .locate import policies_root, regions
+    from .locate import find, policy_roots, regions
 
     data = []
     for name in regions():
-        folder = policies_root() / name
-        entry = {"name": name, "folder": _rel(str(folder)), "id": None, "jurisdiction": None, "title": None, "valid": True}
+        folder, _, origin = find(name)
+        entry = {"name": name, "folder": _rel(str(folder)), "from": origin, "id": None, "jurisdiction": None,
+                 "title": None, "valid": True}
         try:
             p = load_policy(folder)
             entry.update(id=p.id, jurisdiction=p.jurisdiction_name, title=p.title)
@@ -641,7 +645,7 @@ def cmd_regions(args, out, err, stdin) -> int:
         _dump(data, out)
         return EXIT_OK
     if not data:
-        out.write(f"no bundled regions (looked in {_rel(str(policies_root()))})\n")
+        out.write("no regions (looked in " + ", ".join(_rel(str(r)) for r, _ in policy_roots()) + ")\n")
     for e in data:
         about = f"{e['jurisdiction']}《{e['title']}》" if e["valid"] else "(does not load; run `xueji validate " + e["name"] + "`)"
         out.write(f"{e['name']}  {about}\n")
@@ -666,8 +670,11 @@ def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
     except _Exit as exc:
         return exc.status
     debug = getattr(args, "debug", False)
+    from .locate import policy_roots_given
+
     try:
-        return COMMANDS[args.command](args, out, err, inp)
+        with policy_roots_given(*getattr(args, "policies", ())):
+            return COMMANDS[args.command](args, out, err, inp)
     except XuejiError as exc:
         err.write(f"xueji: error: {exc}\n")
         return EXIT_USER

@@ -99,14 +99,15 @@ def load_regions(names: Iterable[str], registry=None) -> list[Policy]:
     not validate, is reported as *not ready* with the command that shows its problems.
     """
     from .load import load_policy
-    from .locate import policies_root
+    from .locate import policy_roots
 
     policies = []
     for name in names:
         try:
             policies.append(load_policy(name, registry=registry))
         except UnknownRegionError:
-            folder = Path(name) if Path(name).is_dir() else policies_root() / str(name)
+            folder = Path(name) if not isinstance(name, str) else next(
+                (root / name for root, _ in policy_roots() if (root / name).is_dir()), Path(name))
             if folder.is_dir() and not (folder / "policy.yaml").is_file():
                 raise UnknownRegionError(
                     f"{name} is not ready: {folder} has no policy.yaml yet (its policy is still being written)"

@@ -116,12 +116,18 @@ class Registry:
 DEFAULT_REGISTRY = Registry()
 
 
-def load_policy(region_or_path, *, registry: Registry | None = None) -> Policy:
-    """The compiled policy of a region (``"jiangsu"``) or folder; compiled once, then shared.
+def load_policy(region=None, *, path=None, registry: Registry | None = None) -> Policy:
+    """The compiled policy of a region name (``"jiangsu"``), or of a folder given as ``path=`` or a Path.
 
-    Raises UnknownRegionError for an unknown name and PolicyError (with every
-    Diagnostic) for a policy that does not validate.
+    Compiled once, then shared. A name is looked up only in the policy roots
+    (``locate.policy_roots``); a folder is loaded only when passed explicitly.
+    Raises UnknownRegionError for an unknown or malformed name and PolicyError (with
+    every Diagnostic) for a policy that does not validate.
     """
-    if not isinstance(region_or_path, (str, os.PathLike)):
-        raise UnknownRegionError(f"a region is named by text (jiangsu, shandong/jinxiang), not {type(region_or_path).__name__}")
-    return (registry or DEFAULT_REGISTRY).get(region_or_path)
+    if path is not None:
+        if region is not None:
+            raise UnknownRegionError("give a region name or path=, not both")
+        region = Path(path)
+    if not isinstance(region, (str, os.PathLike)):
+        raise UnknownRegionError(f"a region is named by text (jiangsu, shandong/jinxiang), not {type(region).__name__}")
+    return (registry or DEFAULT_REGISTRY).get(region)

@@ -38,7 +38,7 @@ import attrs
 from .. import _yaml
 from ..errors import CaseFileError, Diagnostic, PolicyError, UnknownRegionError, XuejiError, did_you_mean
 from ..load import load_policy
-from ..locate import policies_root, regions as bundled_regions, resolve
+from ..locate import find, policies_root, regions as bundled_regions, resolve
 from .cases import Case, YAML_SUFFIXES, _FactPositions, _Reader, deep_merge
 from .runner import CaseResult, Problem, SuiteResult, run_case
 
@@ -101,7 +101,7 @@ def _known_region(region: str, file) -> bool:
     """Whether the key names a region at all (ready or not): a policy folder, or a folder under policies/."""
     if (Path(file).parent / region / "policy.yaml").is_file():
         return True
-    return (policies_root() / region).is_dir() or region in bundled_regions()
+    return (policies_root() / region).is_dir() or find(region) is not None or region in bundled_regions()
 
 
 class _CrossReader(_Reader):

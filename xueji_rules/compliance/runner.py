@@ -27,7 +27,7 @@ from ..errors import CaseFileError, Diagnostic, PolicyError, XuejiError
 from ..evaluate import evaluate
 from ..facts.input import read_facts
 from ..load import load_policy
-from ..locate import resolve
+from ..locate import REGION_NAME, resolve
 from ..policy import Policy
 from ..student_id import parse_student_id
 from .cases import Case, IdCase, case_files, load_case_file, policy_folder_of
@@ -369,7 +369,7 @@ def _locate(path: Path, policy) -> tuple[Path, list[Path]]:
             return path.parent, case_files(path)
         if policy is not None:
             return None, case_files(path)
-    return resolve(str(path)), None
+    return resolve(path.as_posix() if path.parts and not path.is_absolute() else str(path)), None
 
 
 def run_suite(path: str | os.PathLike, policy: str | os.PathLike | Policy | None = None) -> SuiteResult:
@@ -384,7 +384,10 @@ def run_suite(path: str | os.PathLike, policy: str | os.PathLike | Policy | None
     if files is None:  # a region name
         files = case_files(folder / "tests") if (folder / "tests").is_dir() else []
     if policy is not None and not isinstance(policy, Policy):
-        folder = resolve(policy)
+        # `xueji test … --policy X`: a region name, or (explicitly given) a policy folder
+        given = Path(policy)
+        folder = given.resolve() if (given / "policy.yaml").is_file() and not REGION_NAME.fullmatch(str(policy)) \
+            else resolve(str(policy) if isinstance(policy, str) else given)
     elif isinstance(policy, Policy):
         folder = Path(policy.folder) if policy.folder else folder
     shown = [str(f) for f in files]
