@@ -17,7 +17,7 @@ import attrs
 #: Allowed values of the enumerated facts, with their Chinese names.
 STAGES = {"primary": "小学", "junior": "初中", "senior": "普通高中"}
 OWNERSHIPS = {"public": "公办", "private": "民办"}
-TRACKS = {"general": "普通高中", "vocational": "职业高中/中等职业学校"}
+TRACKS = {"general": "普通高中", "vocational": "职业高中/中等职业学校", "special_education": "特殊教育学校"}
 REGISTRY_STATUSES = {
     "enrolled": "在籍在读",
     "suspended": "休学",
@@ -229,7 +229,7 @@ class School:
     place: Place | None = group(Place, "学校所在地", "where the school is")
     ownership: str | None = fact("办学性质（公办/民办）", "ownership", "enum", choices=OWNERSHIPS)
     star_rating: int | None = fact("星级（江苏普通高中）", "star rating (Jiangsu senior high)", "int", unit="星")
-    track: str | None = fact("普通或职业", "general or vocational", "enum", choices=TRACKS)
+    track: str | None = fact("普通、职业或特殊教育", "general, vocational or special education", "enum", choices=TRACKS)
     is_hukou_area: bool | None = fact("是否在学生户籍所在地", "in the student's hukou area", "bool")
     free_places: int | None = fact("空余学位数", "free places", "int", unit="人")
     level: int | None = fact(
@@ -470,6 +470,18 @@ class EnrolmentRequest:
     registry_elsewhere: bool | None = fact(
         "在其他学校仍有学籍", "still holds a registry at another school", "bool")
     home_teaching: bool | None = fact("残疾程度较重，由学校送教上门", "severely disabled, taught at home by the school", "bool")
+    transfer_processed: bool | None = fact(
+        "由其他学校转来，已按规定办理转学手续", "coming from another school, the transfer has been processed", "bool")
+
+
+LOST_DIPLOMA_ASKS = {"reissue": "补发毕业证书", "education_certificate": "出具学历证明"}
+
+
+@attrs.frozen
+class LostDiplomaRequest:
+    """A graduate whose diploma is lost (毕业证书遗失)."""
+
+    asks: str | None = fact("申请事项", "what is asked for", "enum", choices=LOST_DIPLOMA_ASKS)
 
 
 @attrs.frozen
@@ -503,6 +515,7 @@ class Request:
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
     name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
     record_change: RecordChangeRequest | None = group(RecordChangeRequest, "学籍信息变更", "change of recorded information")
+    lost_diploma: LostDiplomaRequest | None = group(LostDiplomaRequest, "毕业证书遗失", "a lost diploma")
 
 
 @attrs.frozen
