@@ -276,8 +276,10 @@ def hand_transfer(F):
 
 
 def _place(rng, county=None):
-    return {"province": rng.choice(["江苏", "浙江"]), "city": rng.choice(["泰州", "扬州"]),
-            "county": county or rng.choice(["海陵区", "高港区", "靖江市"]), "township": rng.choice(["城东", "城西", "城北"])}
+    # GB/T 2260 codes (泰州 海陵区、高港区、靖江市, 扬州 广陵区, 杭州 西湖区) and a township of each
+    county = county or rng.choice(["321202", "321203", "321282", "321002", "330106"])
+    return {"province": county[:2] + "0000", "city": county[:4] + "00", "county": county,
+            "township": county + rng.choice(["001", "002", "003"])}
 
 
 def suspension_facts(rng):

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from xueji_rules.facts.vocabulary import FACTS, GROUPS, FactSpec
 
 PLACES = ["江苏省", "泰州市", "海陵区", "姜堰区", "兴化市", "Taizhou"]
+#: division codes that agree with one another at every level (江苏省泰州市 and three of its counties)
+DIVISIONS = {"province": ["320000"], "city": ["321200"], "county": ["321202", "321204", "321281"]}
 
 
 def fact_value(spec: FactSpec) -> st.SearchStrategy:
@@ -32,6 +34,8 @@ def fact_value(spec: FactSpec) -> st.SearchStrategy:
         return st.sampled_from(sorted(spec.choices))
     if kind == "enum_list":
         return st.lists(st.sampled_from(sorted(spec.choices)), max_size=4, unique=True)
+    if kind == "division":
+        return st.sampled_from(DIVISIONS[spec.path.rsplit(".", 1)[1]])
     raise AssertionError(kind)
 
 
@@ -55,6 +59,10 @@ def facts_for(draw, paths, fixed: dict | None = None) -> dict:
         if draw(st.booleans()):
             flat[path] = draw(fact_value(FACTS[path]))
     flat.update(fixed or {})
+    for path in list(flat):
+        group, _, leaf = path.rpartition(".")
+        if leaf in ("township", "school_district") and group + ".county" in FACTS and group + ".county" not in flat:
+            flat[group + ".county"] = "321202"  # a township name or district id is read inside its county
     return nest(flat)
 
 

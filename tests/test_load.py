@@ -55,6 +55,7 @@ CASES = {
     "missing_party": ("missing_party", "policy.yaml", 66, 13, "questions.borrowing.rules[0].procedure[1]"),
     "procedure_words": ("quote_not_in_article", "policy.yaml", 39, 75, "questions.transfer.rules[0].procedure[0].words"),
     "bad_choice": ("bad_choice", "policy.yaml", 21, 13, "readings.review_is_approval.chosen"),
+    "quote_value_mismatch": ("quote_value_mismatch", "policy.yaml", 22, 12, "parameters.hours.value"),
     "bad_positions": ("bad_positions", "policy.yaml", 43, 47, "student_ids.pupil.fields[1].positions"),
     # layers: a folder `layer/` extending `../base` (or `../city`, which extends `../base`)
     "nothing_to_replace": ("nothing_to_replace", "layer/policy.yaml", 20, 19, "questions.suspension.rules[0].replaces"),
@@ -221,3 +222,31 @@ class TestOmittedArticles:
             (Path(tmp) / "policy.yaml").write_text(text, encoding="utf-8")
             policy = compile_policy(tmp)
         assert [(o.article, o.kind) for o in policy.omitted] == [("第二条", "待编码"), ("第三条", "不涉及学生"), ("第四条", "范围与效力")]
+
+
+def test_an_extends_cycle_is_reported_alone(tmp_path):
+    """Two layers extending each other: one extends_cycle, not the 19 duplicate_id echoes it used to cause."""
+    import shutil
+
+    for name, other in (("a", "b"), ("b", "a")):
+        shutil.copytree(POLICIES / "tiny", tmp_path / name)
+        path = tmp_path / name / "policy.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("  id: tiny", f"  id: {name}\n  extends: ../{other}", 1),
+                        encoding="utf-8")
+    assert [d.code for d in check_policy(tmp_path / "a")] == ["extends_cycle"]
+
+
+@pytest.mark.parametrize("text, value", [("超过210个学时", 210), ("两周内", 2), ("两周内", 14), ("三分之一", "1/3"),
+                                         ("不得多于在籍生数的5%", "5%"), ("百分之五", "0.05"), ("一年以上", 12)])
+def test_a_quote_states_the_number_in_any_of_its_forms(text, value):
+    """Written numbers count: 两周 is 2 weeks or 14 days, 三分之一 is 1/3, 5% is 0.05."""
+    from xueji_rules.conditions.parse import read_number
+    from xueji_rules.quoted_numbers import numbers_in
+
+    assert read_number(str(value)) in numbers_in(text)
+
+
+def test_sixteen_full_years_is_not_a_number_of_weeks():
+    from xueji_rules.quoted_numbers import numbers_in
+
+    assert numbers_in("年满十六周岁") == {16}

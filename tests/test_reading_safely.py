@@ -188,3 +188,68 @@ def test_numbers_given_as_text_are_read_quickly_or_refused(text):
         xr.ask("jiangsu", "suspension", {**SUSPENSION, "absence": {**SUSPENSION["absence"], "class_hours_missed": text}},
                on="2025-03-03")
     assert [d.code for d in info.value.diagnostics] == ["facts_type"]
+
+
+class TestCallerMistakes:
+    """Every input gives a Decision or one of the documented errors."""
+
+    @pytest.mark.parametrize("question", [None, 123, ["suspension"]])
+    def test_a_question_that_is_not_a_name(self, question):
+        """xr.ask(region, None, facts) was an AttributeError."""
+        with pytest.raises(xr.UnknownQuestionError):
+            xr.ask("jiangsu", question, SUSPENSION, on="2025-03-03")
+        with pytest.raises(xr.UnknownQuestionError):
+            xr.decider("jiangsu", question, on="2025-03-03")
+
+    @pytest.mark.parametrize("region", [None, 123, b"jiangsu"])
+    def test_a_region_that_is_not_a_name(self, region):
+        with pytest.raises(xr.UnknownRegionError):
+            xr.ask(region, "suspension", SUSPENSION, on="2025-03-03")
+
+    def test_a_deadline_past_the_calendar_says_why_instead_of_vanishing(self):
+        """A suspension starting in 9999 ends past year 9999: the deadline is there, date null, with a problem."""
+        facts = {**SUSPENSION, "absence": {**SUSPENSION["absence"], "class_hours_missed": 230, "start_date": "9999-06-01"}}
+        d = xr.ask("jiangsu", "suspension", facts, on="2025-03-03")
+        ends = [dl for dl in d.deadlines if dl.rule == "compulsory_class_hours"]
+        assert ends and ends[0].date is None and ends[0].problem
+        assert xr.Decision.from_json(d.to_json()) == d
+
+
+class TestStandardInput:
+    """`xueji ask … --facts -` with stdin closed or binary is a user error (exit 2), never an internal one."""
+
+    def ask(self, stdin):
+        import io
+
+        from xueji_rules import cli
+
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["ask", "jiangsu", "suspension", "--facts", "-", "--on", "2025-03-03"],
+                        stdout=out, stderr=err, stdin=stdin)
+        return code, err.getvalue()
+
+    def test_closed(self):
+        import io
+
+        closed = io.StringIO("")
+        closed.close()
+        code, err = self.ask(closed)
+        assert code == 2 and "closed" in err and "Traceback" not in err
+
+    def test_binary(self):
+        import io
+
+        code, err = self.ask(io.StringIO("\x7fELF\x00\x00\x01"))
+        assert code == 2 and "binary" in err
+
+    def test_undecodable_bytes(self):
+        import io
+
+        code, err = self.ask(io.TextIOWrapper(io.BytesIO(b"\xff\xfe\x00a"), encoding="utf-8"))
+        assert code == 2 and "UTF-8" in err
+
+    def test_surrogate_escaped_bytes(self):
+        import io
+
+        code, err = self.ask(io.TextIOWrapper(io.BytesIO(b"a: \xff"), encoding="utf-8", errors="surrogateescape"))
+        assert code == 2 and "UTF-8" in err

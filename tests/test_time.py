@@ -177,11 +177,12 @@ class TestCalendarLookups:
         with pytest.raises(DateError):
             xr.decider(TIME, "summer", on=on)({})
 
-    def test_the_jiangsu_calendar_is_a_marked_sample_of_four_school_years(self):
-        """policies/jiangsu/calendar.yaml is a sample covering 2024-2025 to 2027-2028, 1 September to 31 August."""
+    def test_the_jiangsu_calendar_is_a_marked_sample_from_before_the_regulation(self):
+        """policies/jiangsu/calendar.yaml is a sample covering 2007-2008 (the school year before the regulation's
+        assumed first day, 2008-09-01) to 2027-2028, 1 September to 31 August."""
         assert JIANGSU_CAL.sample is True
-        assert JIANGSU_CAL.school_years() == (2024, 2025, 2026, 2027)
-        assert (JIANGSU_CAL.first_day, JIANGSU_CAL.last_day) == (D(2024, 9, 1), D(2028, 8, 31))
+        assert JIANGSU_CAL.school_years() == tuple(range(2007, 2028))
+        assert (JIANGSU_CAL.first_day, JIANGSU_CAL.last_day) == (D(2007, 9, 1), D(2028, 8, 31))
 
 
 def _with_calendar(tmp_path: Path, edit) -> list:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .decision import Decision, RuleResult
 from .errors import (
+    CalendarError,
     CaseFileError,
     DateError,
     Diagnostic,
@@ -29,16 +30,17 @@ from .facts.vocabulary import Facts
 from .load import Registry, check_policy, load_policy
 from .locate import regions
 from .policy import OUTCOMES, Policy
+from .school_calendar import SchoolCalendar, load_calendar
 from .student_id import StudentId
 
 __all__ = [
     "ask", "decide", "decider", "evaluate", "load_policy", "check_policy", "regions", "read_facts", "Registry",
     "may_transfer", "may_borrow", "may_suspend", "may_resume", "withdrawal_status", "may_change_grade",
     "graduation_outcome", "may_discipline", "registry_cancellation", "enrolment_eligibility",
-    "class_capacity", "parse_student_id", "condition_parts",
-    "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "OUTCOMES",
+    "class_capacity", "parse_student_id", "condition_parts", "load_calendar",
+    "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "SchoolCalendar", "OUTCOMES",
     "XuejiError", "PolicyError", "FactsError", "DateError", "UnknownRegionError", "UnknownQuestionError",
-    "CaseFileError", "Diagnostic",
+    "CaseFileError", "CalendarError", "Diagnostic",
 ]
 
 
@@ -46,32 +48,35 @@ def _policy(region) -> Policy:
     return region if isinstance(region, Policy) else load_policy(region)
 
 
-def ask(region: str | Policy, question: str, facts: Any, on=None) -> Decision:
+def ask(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None) -> Decision:
     """Answer ``question`` for a student in ``region`` on date ``on`` (default: today, Asia/Shanghai).
 
     ``facts`` is a nested dict, YAML/JSON already parsed, or an attrs ``Facts``.
-    Raises UnknownRegionError, UnknownQuestionError, FactsError or DateError.
+    ``calendar`` is the school's own calendar (a file path, a mapping, or one
+    ``load_calendar`` read), used instead of the policy's sample calendar; the
+    Decision's ``calendar`` says which one answered.
+    Raises UnknownRegionError, UnknownQuestionError, FactsError, DateError or CalendarError.
     """
-    return evaluate(_policy(region), question, facts, on)
+    return evaluate(_policy(region), question, facts, on, calendar)
 
 
-def decide(region: str | Policy, question: str, facts: Any, on=None) -> tuple[str, tuple]:
+def decide(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) only, without building the explanation."""
-    return _decide(_policy(region), question, facts, on)
+    return _decide(_policy(region), question, facts, on, calendar)
 
 
-def decider(region: str | Policy, question: str, on=None):
+def decider(region: str | Policy, question: str, on=None, *, calendar=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
-    The policy, question and date are resolved once, ahead of evaluation: the
-    fastest way to check many students on the same day.
+    The policy, question, date and calendar are resolved once, ahead of
+    evaluation: the fastest way to check many students of a school on the same day.
     """
-    return _decider(_policy(region), question, on)
+    return _decider(_policy(region), question, on, calendar)
 
 
 def _question(name: str, doc: str):
-    def helper(region: str | Policy, facts: Any, on=None) -> Decision:
-        return ask(region, name, facts, on)
+    def helper(region: str | Policy, facts: Any, on=None, *, calendar=None) -> Decision:
+        return ask(region, name, facts, on, calendar=calendar)
 
     helper.__name__ = helper.__qualname__ = {
         "transfer": "may_transfer", "borrowing": "may_borrow", "suspension": "may_suspend",
@@ -80,7 +85,7 @@ def _question(name: str, doc: str):
         "registry_cancellation": "registry_cancellation", "enrolment": "enrolment_eligibility",
         "class_capacity": "class_capacity",
     }[name]
-    helper.__doc__ = f"{doc} Same as ``ask(region, {name!r}, facts, on)``."
+    helper.__doc__ = f"{doc} Same as ``ask(region, {name!r}, facts, on, calendar=calendar)``."
     return helper
 
 
@@ -97,11 +102,11 @@ enrolment_eligibility = _question("enrolment", "May this child be enrolled (新�
 class_capacity = _question("class_capacity", "Does this class or school have room under the caps (班额、借读比例)?")
 
 
-def condition_parts(region: str | Policy, question: str, facts: Any, on=None) -> dict:
+def condition_parts(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None) -> dict:
     """Each rule's condition parts and their values, ``{rule id: (Part, …)}``: which part held or failed."""
     from .explain import condition_parts as _parts
 
-    return _parts(_policy(region), question, facts, on)
+    return _parts(_policy(region), question, facts, on, calendar)
 
 
 def parse_student_id(region: str | Policy, number: str, stage: str | None = None) -> StudentId:

@@ -2,7 +2,7 @@
 
 Commands::
 
-    xueji ask REGION QUESTION --facts FILE|- [--on DATE] [--format text|json]
+    xueji ask REGION QUESTION --facts FILE|- [--on DATE] [--calendar FILE] [--format text|json]
     xueji validate [PATH ...]            every bundled policy when no PATH
     xueji questions REGION               questions and the facts their rules read
     xueji params REGION [--on DATE]      thresholds in force on a date
@@ -127,9 +127,13 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
                "  cat facts.json | xueji ask jiangsu graduation --facts - --format json\n"
                "  xueji ask policies/jiangsu transfer --facts transfer.yaml --no-color\n"
-               "  xueji ask jiangsu suspension --facts facts.yaml --why    # which part of each rule held or failed\n\n"
-               "Facts are YAML or JSON (see docs/facts.md). Every answer, denied included, exits 0;\n"
-               "bad facts, an unknown region or question, or a bad date exit 2.",
+               "  xueji ask jiangsu suspension --facts facts.yaml --why    # which part of each rule held or failed\n"
+               "  xueji ask nanchang transfer --facts t.yaml --calendar school.yaml   # the school's own calendar\n\n"
+               "Facts are YAML or JSON (see docs/facts.md). The bundled regions' school calendars are\n"
+               "samples: --calendar gives the school's own (a file like a policy's calendar.yaml, see\n"
+               "docs/time.md), which takes precedence; the answer says which calendar it used.\n"
+               "Every answer, denied included, exits 0; bad facts, an unknown region or question,\n"
+               "a bad date or a calendar file that does not validate exit 2.",
     )
     a.add_argument("region", metavar="REGION", help="bundled region name or policy folder")
     a.add_argument("question", metavar="QUESTION", help="question id, e.g. suspension (see `xueji questions REGION`)")
@@ -137,6 +141,9 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     a.add_argument("--why", action="store_true",
                    help="also show each part of every rule's conditions with its value (in JSON: a `why` key)")
     a.add_argument("--on", metavar="DATE", help="date asked for, YYYY-MM-DD (default: today in Asia/Shanghai)")
+    a.add_argument("--calendar", metavar="FILE",
+                   help="the school's own calendar (YAML, a `calendar:` section as in a policy's calendar.yaml), "
+                        "used instead of the policy's sample calendar")
     _fmt_arg(a)
     color = a.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None,
@@ -300,7 +307,26 @@ def _read_facts(spec: str, stdin):
     from .facts.input import load_facts_text
 
     if spec == "-":
-        text, source = stdin.read(), "<stdin>"
+        source = "<stdin>"
+        if stdin is None or getattr(stdin, "closed", False):
+            raise FactsError("no facts on standard input: it is closed (give --facts FILE, or pipe the facts in)")
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError as exc:
+            raise FactsError(f"the facts on standard input are not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except (OSError, ValueError) as exc:
+            raise FactsError(f"cannot read standard input: {type(exc).__name__}") from None
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FactsError(f"the facts on standard input are not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        try:
+            text.encode("utf-8")  # a terminal in the C locale hands undecodable bytes on as surrogates
+        except UnicodeEncodeError:
+            raise FactsError("the facts on standard input are not UTF-8 text") from None
+        if "\x00" in text:
+            raise FactsError("the facts on standard input are binary, not YAML or JSON text")
     else:
         try:
             with open(spec, encoding="utf-8") as fh:
@@ -319,14 +345,19 @@ def cmd_ask(args, out, err, stdin) -> int:
 
     policy = load_policy(args.region)
     question = policy.question(args.question)
+    calendar = None
+    if args.calendar:
+        from .school_calendar import load_calendar
+
+        calendar = load_calendar(args.calendar)
     facts = _read_facts(args.facts, stdin)
     day = _day(args.on)
-    decision = evaluate(policy, question, facts, day)
+    decision = evaluate(policy, question, facts, day, calendar)
     why = None
     if getattr(args, "why", False):
         from .explain import condition_parts
 
-        why = condition_parts(policy, question, facts, day)
+        why = condition_parts(policy, question, facts, day, calendar)
     if args.format == "json":
         data = decision.to_dict()
         if why is not None:

@@ -109,6 +109,16 @@ class PolicyRef:
 
 
 @attrs.frozen
+class CalendarRef:
+    """Which school calendar answered: the policy's own (a sample for the bundled regions) or one given at ask time."""
+
+    source: str  # "policy" | "given"
+    title: str | None
+    sample: bool
+    content_hash: str  # sha256 of the calendar's canonical content (school_calendar.canonical)
+
+
+@attrs.frozen
 class Decision:
     region: str
     question: str
@@ -127,6 +137,7 @@ class Decision:
     readings: tuple = ()  # ReadingItem
     parameters: tuple = ()  # ParameterValue, those the rules read
     policy: PolicyRef | None = None
+    calendar: CalendarRef | None = None  # None when the policy has no calendar and none was given
     #: the normative answer: allowed, required, denied_unless_exception, denied, undetermined, not_regulated
     norm: str | None = None
     #: what the clerk does next: proceed, await_approval, refused, ask_for_facts, not_regulated
@@ -213,6 +224,7 @@ class Decision:
             "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
             "parameters": {p.name: {"value": _json(p.value), "unit": p.unit, "title": p.title} for p in self.parameters},
             "policy": attrs.asdict(self.policy) if self.policy else None,
+            "calendar": attrs.asdict(self.calendar) if self.calendar else None,
         }
         return d
 
@@ -267,6 +279,7 @@ class Decision:
             status=d["status"],
             approvals=tuple(Approval(**a) for a in d["approvals"]),
             filings=tuple(Filing(**f) for f in d["filings"]),
+            calendar=CalendarRef(**d["calendar"]) if d.get("calendar") else None,
         )
 
     @classmethod

@@ -102,6 +102,12 @@ class DateError(XuejiError, ValueError):
     code = "bad_date"
 
 
+class CalendarError(XuejiError):
+    """A school calendar given at ask time does not validate (each problem at its file position)."""
+
+    code = "calendar_invalid"
+
+
 class CaseFileError(XuejiError):
     """A compliance test file is malformed."""
 

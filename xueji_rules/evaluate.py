@@ -1,17 +1,24 @@
-"""Evaluate a question: a pure function of (policy, facts, date).
+"""Evaluate a question: a pure function of (policy, facts, date[, school calendar]).
 
 ``decide`` is the fast path (outcome and failed rule ids, straight from the
 question's generated kernel); ``evaluate`` adds the explanation: each rule's
 status with its article, the fact and parameter values it read, documents,
 steps, deadlines, readings and the policy's content hash.
+
+A school calendar given at ask time (``calendar=``: a path, a mapping or a
+loaded SchoolCalendar) takes the place of the policy's: it is passed to the
+generated functions as their last argument, so nothing is recompiled and
+nothing shared is changed; the Decision records which calendar answered.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import Any
 
 from .decision import (
+    CalendarRef,
     Decision,
     DeadlineItem,
     ParameterValue,
@@ -24,6 +31,7 @@ from .errors import DateError, Diagnostic, FactsError
 from .facts.input import FactValues, jsonable, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
 from .procedure import exception_may_change, settle, status as status_of
+from .school_calendar import SchoolCalendar, load_calendar
 
 
 def day_of(on, what: str = "date") -> _dt.date:
@@ -41,7 +49,26 @@ def day_of(on, what: str = "date") -> _dt.date:
 _date = day_of
 
 
-def _run(q: Question, era: int, F, params, day):
+def _question(policy: Policy, question) -> Question:
+    """The question asked, by name or as a Question of this policy; UnknownQuestionError otherwise."""
+    if isinstance(question, Question):
+        return question
+    if not isinstance(question, str):
+        from .errors import UnknownQuestionError
+
+        raise UnknownQuestionError(f"a question is named by text, not {type(question).__name__} "
+                                   f"(questions: {', '.join(policy.questions)})")
+    return policy.question(question)
+
+
+def given_calendar(calendar) -> SchoolCalendar | None:
+    """The calendar given at ask time, loaded and validated (CalendarError), or None."""
+    if calendar is None or type(calendar) is SchoolCalendar:
+        return calendar
+    return load_calendar(calendar)
+
+
+def _run(q: Question, era: int, F, params, day, cal=None):
     """Run the question's kernel; arithmetic the facts make impossible is a facts error.
 
     A total of 0 class hours divided by, or a date moved past year 9999 or by half
@@ -49,7 +76,9 @@ def _run(q: Question, era: int, F, params, day):
     ZeroDivisionError or OverflowError.
     """
     try:
-        return q.by_era[era]["decide"](F, params, day)
+        if cal is None:
+            return q.by_era[era]["decide"](F, params, day)
+        return q.by_era[era]["decide"](F, params, day, True, cal)
     except DateError:
         raise  # a date outside the school calendar or the working-day data: said as such
     except (ArithmeticError, ValueError) as exc:
@@ -58,14 +87,15 @@ def _run(q: Question, era: int, F, params, day):
             hint="check totals (they cannot be 0), dates and durations (whole 年/月/周/日)"),)) from None
 
 
-def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tuple[str, tuple]:
+def decide(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) with no explanation: the fast path."""
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
+    cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     era = policy.era(day)
-    outcome, failed, statuses = _run(q, era, fv.values, policy.parameters_on(day), day)
+    outcome, failed, statuses = _run(q, era, fv.values, policy.parameters_on(day), day, cal)
     if exception_may_change(outcome, fv.values, q):
         outcome = settle(q.rules, statuses, fv.values, outcome)[1]
     return outcome, failed
@@ -74,18 +104,22 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None) -> tup
 _SIMPLE = (int, str, bool, type(None))
 
 
-def decider(policy: Policy, question: str | Question, on=None):
+def decider(policy: Policy, question: str | Question, on=None, calendar=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
-    Parameters are resolved for the date once, ahead of evaluation, so a registry
-    system checking many students on the same day pays only for the rules.
+    Parameters (and a calendar given) are resolved for the date once, ahead of
+    evaluation, so a registry system checking many students on the same day pays
+    only for the rules.
     """
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
     params = policy.parameters_on(day)
     era = policy.era(day)
+    cal = given_calendar(calendar)
     kernel = q.by_era[era]["decide"]
+    if cal is not None:
+        kernel = functools.partial(kernel, _cal=cal)
 
     def run(facts) -> tuple[str, tuple]:
         try:
@@ -97,10 +131,11 @@ def decider(policy: Policy, question: str | Question, on=None):
             return answer
         except (ArithmeticError, ValueError):
             values = facts.values if type(facts) is FactValues else read_facts(facts).values
-            _run(q, era, values, params, day)  # raises the FactsError that explains it
+            _run(q, era, values, params, day, cal)  # raises the FactsError that explains it
             raise
 
-    run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}: facts -> (outcome, failed rule ids)"
+    which = f" with the calendar {cal.title or cal.content_hash[:12]}" if cal is not None else ""
+    run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}{which}: facts -> (outcome, failed rule ids)"
     return run
 
 
@@ -111,23 +146,27 @@ def _value(v):
     return tuple(p) if isinstance(p, list) else p
 
 
-def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> Decision:
+def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None) -> Decision:
     """The full Decision for one question about one student on one date.
 
     ``facts`` is a nested dict, an attrs ``Facts`` or checked FactValues; ``on``
-    a date, ISO text or None for today in Asia/Shanghai. Raises FactsError for
-    malformed facts, DateError for a bad date or one with no regulation in force,
-    UnknownQuestionError for a question the policy lacks.
+    a date, ISO text or None for today in Asia/Shanghai; ``calendar`` the
+    school's own calendar (a path, a mapping or a SchoolCalendar), in place of
+    the policy's sample. Raises FactsError for malformed facts, DateError for a
+    bad date or one with no regulation in force (or outside the calendar),
+    CalendarError for a calendar that does not validate, UnknownQuestionError
+    for a question the policy lacks.
     """
-    q = policy.question(question) if isinstance(question, str) else question
+    q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
+    cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
     F = fv.values
     params = policy.parameters_on(day)
     era = policy.era(day)
     functions = q.by_era[era]
-    outcome, failed, statuses = _run(q, era, F, params, day)
+    outcome, failed, statuses = _run(q, era, F, params, day, cal)
 
     certificate = None
     certify = functions.get("certify")
@@ -135,7 +174,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         granted = True if outcome in ("allowed", "allowed_with_approval", "required") else (
             None if outcome == "undetermined" else False)
         try:
-            certificate = certify(F, params, day, granted)
+            certificate = certify(F, params, day, granted) if cal is None else certify(F, params, day, granted, cal)
         except DateError:
             raise  # a date outside the school calendar or the working-day data: said, never hidden
         except (ArithmeticError, ValueError):
@@ -176,11 +215,12 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         for dl in rule.deadlines:
             problem = None
             try:
-                date = functions[dl.function](F, params, day)
+                fn = functions[dl.function]
+                date = fn(F, params, day) if cal is None else fn(F, params, day, cal)
             except DateError as exc:  # e.g. a year with no working-day data yet
                 date, problem = None, str(exc)
             except (ValueError, ArithmeticError):  # OverflowError, ZeroDivisionError
-                date = None
+                date, problem = None, "the date cannot be computed from these facts (it falls outside the years a calendar can hold)"
             if date is not None or problem is not None:
                 deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en, problem))
     results = tuple(results)
@@ -208,13 +248,14 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None) -> D
         status="await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals),
         approvals=approvals,
         filings=filings,
+        calendar=static.calendar_ref if cal is None else CalendarRef("given", cal.title, cal.sample, cal.content_hash),
     )
 
 
 class _Static:
     """What a question's explanation needs that depends only on the policy and the era's parameters."""
 
-    __slots__ = ("rule_params", "parameters", "readings", "policy_ref", "fact_paths", "explain")
+    __slots__ = ("rule_params", "parameters", "readings", "policy_ref", "calendar_ref", "fact_paths", "explain")
 
     def __init__(self, policy: Policy, q: Question, params: dict):
         self.fact_paths = q.facts
@@ -242,6 +283,8 @@ class _Static:
         }
         self.policy_ref = PolicyRef(policy.id, policy.jurisdiction_name, policy.title, policy.document_number,
                                     policy.version, policy.content_hash)
+        cal = policy.calendar
+        self.calendar_ref = None if cal is None else CalendarRef("policy", cal.title, cal.sample, cal.content_hash)
 
 
 def static_has_procedure(q: Question) -> bool:

@@ -16,7 +16,7 @@ import attrs
 
 from .conditions import parse as cparse
 from .conditions.compile import RUNTIME
-from .evaluate import day_of
+from .evaluate import day_of, given_calendar
 from .facts.input import FactValues, read_facts
 from .kernel import hoist, params_as_globals
 from .policy import Policy, Question
@@ -31,18 +31,20 @@ class Part:
     value: bool | None  # None: unknown (a fact it needs is missing)
 
 
-def condition_parts(policy: Policy, question: str | Question, facts: Any, on=None) -> dict[str, tuple]:
+def condition_parts(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None) -> dict[str, tuple]:
     """Each rule's condition parts with their values: ``{rule id: (Part, …)}``, in rule order.
 
     Raises what ``evaluate`` raises for bad facts or dates; a rule whose `when`
-    is false still shows its parts (they say why it did not apply).
+    is false still shows its parts (they say why it did not apply). ``calendar`` is
+    the school calendar given at ask time, as for ``evaluate``.
     """
     q = policy.question(question) if isinstance(question, str) else question
     day = day_of(on)
     policy.in_force(day)
     values = (facts if isinstance(facts, FactValues) else read_facts(facts)).values
     params = policy.parameters_on(day)
-    compiler_base, scope, calendar = policy.compile_context
+    compiler_base, scope, own = policy.compile_context
+    calendar = given_calendar(calendar) or own
     out: dict[str, tuple] = {}
     for rule in q.rules:
         found = []

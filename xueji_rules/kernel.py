@@ -92,13 +92,17 @@ def _rule_code(plan: RulePlan, index: int, out: list[str], rule_id: str, indent:
 
 def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
              when_no_ground: str = "denied") -> tuple[str, dict]:
-    """Source of ``decide(F, P, T) -> (outcome, failed ids, statuses)`` and its namespace.
+    """Source of ``decide(F, P, T, full=True, _cal=_cal) -> (outcome, failed ids, statuses)`` and its namespace.
+
+    ``_cal`` is the school calendar the rules read: the policy's by default, or one given at ask time.
 
     Consecutive rules with the same ``when`` share one test of it, and what only
     their requirements read is read inside that test's branch, as a hand-written
     function would: a senior student's facts never pay for the compulsory rules.
     """
-    lines = ["def decide(F, P, T, full=True):"]
+    # the school calendar is a parameter whose default is the policy's (`_cal` of the module): a calendar
+    # given at ask time is passed in, with no recompiling and no shared state
+    lines = ["def decide(F, P, T, full=True, _cal=_cal):"]
     if not plans:
         lines.append("    return ('not_regulated', (), ()) if full else ('not_regulated', ())")
         return "\n".join(lines), {**RUNTIME, **compiler.constants}
@@ -229,7 +233,7 @@ def generate_certify(items: list[tuple[str, Compiled]], compiler: Compiler) -> t
     ``G`` is True/False when the outcome allows or not, None when undetermined; a
     condition that is unknown stops the search (the certificate is not known).
     """
-    lines = ["def certify(F, P, T, G):"]
+    lines = ["def certify(F, P, T, G, _cal=_cal):"]
     for cert, cond in items:
         lines.append(f"    _c = {cond.code}")
         lines.append("    if _c is None:")

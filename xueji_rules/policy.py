@@ -208,7 +208,8 @@ class Question:
     ``by_era[i]`` holds ``decide(F, P, T) -> (outcome, failed ids, statuses)``
     (``decide(F, P, T, False) -> (outcome, failed ids)`` for the fast path),
     ``certify`` when the question chooses certificates, and one function per
-    deadline, with era ``i``'s parameter values compiled in as constants.
+    deadline, with era ``i``'s parameter values compiled in as constants. Each
+    takes the school calendar as a last argument ``_cal``, the policy's by default.
     """
 
     id: str
@@ -282,6 +283,11 @@ class Policy:
     _era_values: tuple = attrs.field(eq=False, repr=False, default=())
     #: (compiler, scope, calendar) as the policy was compiled: read-only, for explain.py
     compile_context: tuple | None = attrs.field(eq=False, repr=False, default=None)
+
+    @property
+    def calendar(self):
+        """The policy's own school calendar (a sample for the bundled regions), or None."""
+        return self.compile_context[2] if self.compile_context else None
 
     def in_force(self, on: _dt.date) -> None:
         """Raise DateError unless the regulation is in force on ``on``."""

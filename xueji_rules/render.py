@@ -102,6 +102,11 @@ def render_decision(d, color: bool = False, english: bool = True, why: dict | No
     if d.policy:
         lines.append("")
         lines.append(f"policy {d.policy.id} {d.policy.version} sha256:{d.policy.content_hash[:16]}")
+    cal = getattr(d, "calendar", None)
+    if cal is not None:
+        which = "given" if cal.source == "given" else "policy's"
+        kind = "样例 sample" if cal.sample else ""
+        lines.append(f"校历 calendar ({which}): {cal.title or '-'} {kind} sha256:{cal.content_hash[:16]}".replace("  ", " "))
     return "\n".join(lines)
 
 

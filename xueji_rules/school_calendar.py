@@ -7,6 +7,12 @@ A date is looked up by bisect over the period starts (and remembered, so a
 date asked again is one dict look-up); a date outside every school year is a
 DateError naming the school year that is missing.
 
+A calendar is also a value given at ask time: the bundled calendars are
+samples, and a registry office holds each school's own term dates.
+``load_calendar(path or mapping)`` reads and validates one with the same
+checks and file positions as a policy's ``calendar.yaml``; ``ask(…, calendar=…)``
+answers with it instead of the policy's (see docs/time.md).
+
 "Nearest" semester boundaries never guess across the calendar's edges: near its
 first or last school year, when a boundary in the school year that is missing
 could be nearer than every boundary the calendar holds, the answer is a
@@ -18,10 +24,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import hashlib
+import json
+import os
+from collections.abc import Mapping
 
 import attrs
 
-from .errors import DateError
+from .errors import CalendarError, DateError
 
 PERIODS = {
     "first_semester": "第一学期",
@@ -51,6 +61,12 @@ class SchoolCalendar:
     periods: tuple
     sample: bool = False
     note: str | None = None
+    #: the calendar's name (its `title:`; for a file without one, the file's name)
+    title: str | None = None
+    #: sha256 of the canonical content (see ``canonical``): which calendar answered, whatever its layout
+    content_hash: str = ""
+    #: the file it was read from, if any (error messages name it)
+    origin: str | None = attrs.field(default=None, eq=False)
     _starts: tuple = attrs.field(default=(), repr=False, eq=False)
     _semester_starts: tuple = attrs.field(default=(), repr=False, eq=False)
     _semester_ends: tuple = attrs.field(default=(), repr=False, eq=False)
@@ -60,14 +76,19 @@ class SchoolCalendar:
     _ends_by_day: dict = attrs.field(factory=dict, repr=False, eq=False)
 
     @classmethod
-    def build(cls, periods: list[Period], sample: bool = False, note: str | None = None) -> "SchoolCalendar":
+    def build(cls, periods: list[Period], sample: bool = False, note: str | None = None,
+              title: str | None = None, content_hash: str = "", origin: str | None = None) -> "SchoolCalendar":
         periods = sorted(periods, key=lambda p: p.start)
         return cls(
-            tuple(periods), sample, note,
+            tuple(periods), sample, note, title, content_hash, origin,
             tuple(p.start for p in periods),
             tuple(p.start for p in periods if p.name in SEMESTERS),
             tuple(p.end for p in periods if p.name in SEMESTERS),
         )
+
+    def ref(self, source: str) -> dict:
+        """What a Decision records of the calendar it used: source ("policy" or "given"), title, sample, hash."""
+        return {"source": source, "title": self.title, "sample": self.sample, "content_hash": self.content_hash}
 
     @property
     def first_day(self) -> _dt.date:
@@ -88,8 +109,8 @@ class SchoolCalendar:
             covered = f" (it covers {self.periods[0].school_year}-{self.periods[0].school_year + 1} to " \
                       f"{self.periods[-1].school_year}-{self.periods[-1].school_year + 1})"
         return DateError(
-            f"the school calendar has no school year {year}-{year + 1} for {day.isoformat()}{covered}; "
-            "add it to the policy's calendar.yaml"
+            f"the school calendar{f' 《{self.title}》' if self.title else ''} has no school year {year}-{year + 1} "
+            f"for {day.isoformat()}{covered}; add it to {self.origin or 'the calendar'}"
         )
 
     def period(self, day: _dt.date) -> Period:
@@ -147,7 +168,7 @@ class SchoolCalendar:
         return hit
 
 
-def check_and_build(body: dict, where) -> tuple[SchoolCalendar | None, list]:
+def check_and_build(body: dict, where, origin: str | None = None) -> tuple[SchoolCalendar | None, list]:
     """Build a calendar from the ``calendar:`` section; report gaps, overlaps and misnamed years.
 
     ``where(path, code, message, hint)`` makes a Diagnostic at a path of the section.
@@ -197,7 +218,107 @@ def check_and_build(body: dict, where) -> tuple[SchoolCalendar | None, list]:
                                   "school years must follow one another: add the missing ones"))
     if problems:
         return None, problems
-    return SchoolCalendar.build(periods, bool(body.get("sample")), body.get("note")), []
+    return SchoolCalendar.build(periods, bool(body.get("sample")), body.get("note"), body.get("title"),
+                                hashlib.sha256(canonical(body).encode()).hexdigest(), origin), []
+
+
+def canonical(body: dict) -> str:
+    """The calendar's content as canonical JSON: keys sorted, dates as YYYY-MM-DD, no comments or layout.
+
+    Two files that differ only in comments, key order, quoting or spacing have the
+    same content hash; any other change (a date, the title, the note) changes it.
+    """
+    def norm(v):
+        if isinstance(v, Mapping):
+            return {str(k): norm(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [norm(x) for x in v]
+        if isinstance(v, (_dt.date, _dt.datetime)):
+            return _date(v).isoformat()
+        return v
+
+    return json.dumps(norm(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class _Within:
+    """A document seen through a prefix: the calendar section at ``prefix`` of ``doc``, as if it were `calendar:`."""
+
+    def __init__(self, doc, body, prefix: tuple):
+        self.doc, self.prefix = doc, tuple(prefix)
+        self.value = {"calendar": body}
+        self.file = doc.file
+
+    def path(self, path: tuple) -> tuple:
+        path = tuple(path)
+        return self.prefix + path[1:] if path[:1] == ("calendar",) else self.prefix + path
+
+    def diagnostic(self, code, message, path=(), hint=None):
+        return self.doc.diagnostic(code, message, self.path(path), hint)
+
+
+def check_calendar_at(doc, prefix: tuple, title: str | None = None) -> tuple[SchoolCalendar | None, list]:
+    """Validate the calendar section at ``prefix`` of a YAML document (a calendar file's ``("calendar",)``,
+    or a case file's inline ``calendar:``): the policy schema's calendar checks, then the tiling checks,
+    every problem at its file position. ``title`` names a calendar that has no `title:`."""
+    from .schema_check import _schema_errors
+
+    node = doc.value
+    for key in prefix:
+        node = node[key]
+    if not isinstance(node, Mapping):
+        return None, [doc.diagnostic("bad_type", "a calendar must be a mapping with `school_years:`", prefix,
+                                     "write the calendar as in a policy's calendar.yaml (docs/time.md)")]
+    view = _Within(doc, node, prefix)
+    problems = _schema_errors(view)
+    if problems:
+        return None, problems
+    calendar, problems = check_and_build(node, lambda p_, c_, m_, h_=None: view.diagnostic(c_, m_, p_, h_),
+                                         doc.file if doc.file != "<calendar>" else None)
+    if calendar is not None and calendar.title is None and title is not None:
+        calendar = attrs.evolve(calendar, title=title)
+    return calendar, problems
+
+
+def load_calendar(source) -> SchoolCalendar:
+    """A school calendar from a file (a path: YAML with a `calendar:` section, as a policy's calendar.yaml)
+    or a mapping (the section's body, or ``{"calendar": body}``); a SchoolCalendar is returned as it is.
+
+    Validated exactly as a policy's calendar (docs/time.md): every problem is a Diagnostic
+    with file, line, column and path; any problem raises CalendarError.
+    """
+    from . import _yaml
+
+    if isinstance(source, SchoolCalendar):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        doc, errors = _yaml.load_file(path)
+        if errors or doc is None:
+            raise CalendarError(f"the calendar file {path} cannot be read", tuple(errors))
+        title = os.path.basename(path)
+    elif isinstance(source, Mapping):
+        from ._yaml import Document
+
+        # dates may be given as datetime.date: checked as the YYYY-MM-DD text a file holds
+        value = json.loads(canonical(source))
+        value = value if set(value) == {"calendar"} else {"calendar": value}
+        doc, title = Document("<calendar>", value, {}), None
+    else:
+        raise CalendarError(f"a calendar is a file path or a mapping, not {type(source).__name__}")
+    top = doc.value
+    if not isinstance(top, Mapping) or "calendar" not in top:
+        raise CalendarError(f"{doc.file} has no calendar", (doc.diagnostic(
+            "missing_key", "'calendar' is required here", (),
+            "write the school years under `calendar:`, as in a policy's calendar.yaml (docs/time.md)"),))
+    extra = [k for k in top if k != "calendar"]
+    if extra:
+        raise CalendarError(f"the calendar in {doc.file} is not valid", tuple(
+            doc.diagnostic("unknown_key", f"'{k}' is not a key here", (k,), "a calendar file holds only `calendar:`")
+            for k in extra))
+    calendar, problems = check_calendar_at(doc, ("calendar",), title)
+    if problems or calendar is None:
+        raise CalendarError(f"the calendar in {doc.file} is not valid", tuple(problems))
+    return calendar
 
 
 def _date(value):

@@ -14,6 +14,17 @@ what the answer must be::
           outcome: allowed_with_approval
           held: [compulsory_hours]
 
+A school's own calendar may be given with ``calendar:``, for the whole file or
+for one case (the case's wins): a path to a calendar file, relative to the case
+file, or the calendar written inline (as under ``calendar:`` in a policy's
+calendar.yaml). It takes precedence over the policy's sample calendar and is
+validated like it, every problem at its file position::
+
+    calendar: calendars/一中.yaml      # or: calendar: {title: …, school_years: {…}}
+
+Calendar files kept beside the cases go in a ``calendars/`` folder under
+``tests/``: YAML files there are calendars, not case files.
+
 ``want`` keys: ``outcome`` (required unless ``error``), ``failed`` (exactly these
 rule ids fail, order-free), ``held`` (at least these hold), ``certificate``
 (``null`` = none), ``missing`` (at least these facts reported missing),
@@ -56,8 +67,8 @@ from ..facts.vocabulary import CERTIFICATES, FACTS, PARTIES
 from ..policy import OUTCOMES
 from ..procedure import NORMS, STATUSES
 
-FILE_KEYS = ("question", "on", "facts", "cases")
-CASE_KEYS = ("note", "facts", "on", "want")
+FILE_KEYS = ("question", "on", "facts", "calendar", "cases")
+CASE_KEYS = ("note", "facts", "on", "calendar", "want")
 WANT_KEYS = ("outcome", "norm", "status", "awaiting", "failed", "held", "certificate", "missing", "approvers", "why",
              "deadlines", "error")
 ID_CASE_KEYS = ("note", "number", "stage", "want")
@@ -77,6 +88,12 @@ ERROR_CODES = {
     "unknown_fact": "a fact that is not in the vocabulary",
     "facts_type": "a fact value of the wrong kind, or a date that does not exist",
     "bad_date": "the date cannot be read, or no regulation is in force on it",
+    "place_unknown": "a division code or place name that matches no division in force",
+    "place_retired": "a division code that is no longer in force",
+    "place_ambiguous": "a place name that matches several divisions (鼓楼区 alone)",
+    "place_mismatch": "levels of one place that disagree",
+    "place_level": "a division code of the wrong level (a county code given as the city)",
+    "place_incomplete": "a township name or school district without its county",
 }
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -152,6 +169,8 @@ class Case:
     positions: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
     #: in a cross-region file, the region this copy of the case is for
     region: str | None = None
+    #: the school's own calendar (a SchoolCalendar) given by the case or its file; None: the policy's
+    calendar: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
 
     @property
     def name(self) -> str:
@@ -191,16 +210,22 @@ def policy_folder_of(path: str | os.PathLike) -> Path | None:
     return None
 
 
+CALENDARS = "calendars"  # a folder of school calendars beside the cases: not case files
+
+
 def is_case_file(path: str | os.PathLike) -> bool:
-    """True for a YAML file under a ``tests`` folder that sits in a policy folder."""
+    """True for a YAML file under a ``tests`` folder that sits in a policy folder (not in its ``calendars/``)."""
     p = Path(path)
-    return p.suffix in YAML_SUFFIXES and p.is_file() and policy_folder_of(p) is not None
+    folder = policy_folder_of(p) if p.suffix in YAML_SUFFIXES and p.is_file() else None
+    return folder is not None and CALENDARS not in p.absolute().relative_to(folder / "tests").parts[:-1]
 
 
 def case_files(folder: str | os.PathLike) -> list[Path]:
-    """Every YAML file under ``folder`` (a policy's ``tests`` folder, or any folder of cases), sorted."""
+    """Every YAML file under ``folder`` (a policy's ``tests`` folder, or any folder of cases), sorted;
+    not those in a ``calendars/`` folder (school calendars the cases give)."""
     root = Path(folder)
-    return sorted(f for f in root.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file())
+    return sorted(f for f in root.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file()
+                  and CALENDARS not in f.relative_to(root).parts[:-1])
 
 
 # -- reading ------------------------------------------------------------------------
@@ -292,6 +317,39 @@ class _Reader(_IdReader):
         self.doc = doc
         self.policy = policy
         self.diags: list[Diagnostic] = []
+        self.calendar_files: dict = {}  # resolved path -> SchoolCalendar or None (invalid), each read once
+
+    def calendar(self, node: dict, path: tuple):
+        """The calendar under ``calendar:`` of ``node`` (at ``path``): (present, SchoolCalendar or None if invalid)."""
+        from ..errors import CalendarError
+        from ..school_calendar import check_calendar_at, load_calendar
+
+        if "calendar" not in node:
+            return False, None
+        value, cpath = node["calendar"], path + ("calendar",)
+        if isinstance(value, dict):
+            calendar, problems = check_calendar_at(self.doc, cpath)
+            self.diags.extend(problems)
+            return True, calendar
+        if not isinstance(value, str) or not value.strip():
+            self.diag("bad_type", "calendar must be a file path (relative to this file) or the calendar itself",
+                      cpath, "write e.g. `calendar: calendars/school.yaml`, or the school years inline (docs/time.md)")
+            return True, None
+        target = (Path(self.doc.file).parent / value).resolve()
+        if target not in self.calendar_files:
+            if not target.is_file():
+                self.diag("calendar_missing", f"there is no calendar file {value}", cpath,
+                          "the path is relative to this case file")
+                self.calendar_files[target] = None
+                return True, None
+            try:
+                self.calendar_files[target] = load_calendar(target)
+            except CalendarError as err:
+                self.diag("calendar_invalid", f"the calendar file {value} is not valid", cpath,
+                          "see the problems reported in that file")
+                self.diags.extend(err.diagnostics)
+                self.calendar_files[target] = None
+        return True, self.calendar_files[target]
 
     def diag(self, code: str, message: str, path: tuple = (), hint: str | None = None) -> None:
         self.diags.append(self.doc.diagnostic(code, message, path, hint))
@@ -402,6 +460,7 @@ class _Reader(_IdReader):
 
         default_on = self.date(top["on"], ("on",)) if "on" in top else None
         base = self.facts(top.get("facts"), ("facts",))
+        file_has_calendar, file_calendar = self.calendar(top, ())
 
         raw_cases = self.case_list(top)
         if raw_cases is None:
@@ -422,14 +481,19 @@ class _Reader(_IdReader):
 
             facts = self.facts(raw.get("facts"), path + ("facts",))
             want = self.want(raw, path, rules)
+            has_calendar, calendar = self.calendar(raw, path)
+            if not has_calendar:
+                has_calendar, calendar = file_has_calendar, file_calendar
 
             if None in (note, question, on, facts, base, want) or "on" in top and default_on is None:
+                continue
+            if has_calendar and calendar is None:
                 continue
             line, _ = doc.where(path)
             cases.append(Case(
                 file=doc.file, line=line, index=i, note=note, question=question, on=on,
                 facts=deep_merge(base, facts), want=want,
-                positions=_FactPositions(doc, path + ("facts",), ("facts",)),
+                positions=_FactPositions(doc, path + ("facts",), ("facts",)), calendar=calendar,
             ))
         return cases
 

@@ -15,16 +15,17 @@ from fractions import Fraction
 
 import attrs
 
+from .. import places as _places
 from .. import workdays as _workdays
 from ..errors import did_you_mean
-from ..facts.vocabulary import FACTS, GROUPS
+from ..facts.vocabulary import FACTS, GROUPS, Place
 from ..statute import operator_of
 from . import parse as P
 
 
 @attrs.frozen
 class Type:
-    kind: str  # number, bool, text, date, enum, enum_list, list, any
+    kind: str  # number, bool, text, date, enum, enum_list, list, division, any
     unit: str | None = None
     choices: dict | None = attrs.field(default=None, eq=False, hash=False)
     item: "Type | None" = None
@@ -57,13 +58,15 @@ def _converted(code: str, unit: str, into: str) -> str | None:
     return f"({code} * {factor})" if factor else None
 
 
-def fact_type(kind: str, unit: str | None, choices: dict | None) -> Type:
+def fact_type(kind: str, unit: str | None, choices: dict | None, level: str | None = None) -> Type:
     if kind in ("int", "number"):
         return Type("number", unit)
     if kind == "enum":
         return Type("enum", None, choices)
     if kind == "enum_list":
         return Type("enum_list", None, choices)
+    if kind == "division":
+        return Type("division", level)
     return Type(kind)
 
 
@@ -167,6 +170,7 @@ RUNTIME = {
     "_add_working_days": _add_working_days,
     "_next_weekday": _next_weekday,
     "_within": _within,
+    "_same_place": _places.same,
     "Fraction": Fraction,
 }
 
@@ -182,7 +186,15 @@ FUNCTIONS = {
     "school_year": "school_year(date): the year its school year starts in (2024 for 2024-2025)",
     "semester_start_near": "semester_start_near(date): the first day of the semester whose first day is nearest",
     "semester_end_near": "semester_end_near(date): the last day of the semester whose last day is nearest",
+    "same_province": "same_province(place, place): both places are in one province (省)",
+    "same_city": "same_city(place, place): both places are in one city (地级; a municipality is one city)",
+    "same_county": "same_county(place, place): both places are in one county-level unit (县、县级市、市辖区)",
+    "same_township": "same_township(place, place): both places are in one township or subdistrict (乡镇、街道)",
+    "same_school_district": "same_school_district(place, place): both places are in one school district of one county",
 }
+#: the place relations and the level each compares (places.CHAINS)
+PLACE_FUNCTIONS = {"same_province": "province", "same_city": "city", "same_county": "county",
+                   "same_township": "township", "same_school_district": "school_district"}
 CALENDAR_FUNCTIONS = {"period", "school_year", "semester_start_near", "semester_end_near"}
 
 
@@ -318,8 +330,9 @@ class Compiler:
                     "unknown_fact", f"there is no fact '{name}' in the vocabulary", node,
                     did_you_mean(name, FACTS) or "see docs/facts.md for the fact names",
                 )
+            level = name.rsplit(".", 1)[1] if spec.kind == "division" else None
             return Compiled(
-                fact_type(spec.kind, spec.unit, spec.choices), f"F.get({name!r})", True, frozenset([name])
+                fact_type(spec.kind, spec.unit, spec.choices, level), f"F.get({name!r})", True, frozenset([name])
             )
         if name in scope.extras:
             return scope.extras[name]
@@ -430,6 +443,7 @@ class Compiler:
         right = self._coerce_enum_operand(left, node.right, right, label)
         if isinstance(node.left, P.Str) and isinstance(node.right, P.Name):
             left = self._coerce_enum_operand(right, node.left, left, node.right.name)
+        left, right = self._place_operands(node, left, right, op)
         lt, rt = left.type, right.type
         if op in ("==", "!=") :
             if lt.kind in ("enum",) and rt.kind not in ("text", "enum", "any"):
@@ -457,6 +471,40 @@ class Compiler:
             raise CompileError("condition_type", f"cannot compare {lt.describe()} with {rt.describe()}", node)
         code, nullable = self._null_guard([left, right], lambda n: f"{n[0]} {op} {n[1]}")
         return Compiled(BOOL, code, nullable, left.facts | right.facts, left.params | right.params)
+
+    def _place_operands(self, node: P.Compare, left: Compiled, right: Compiled, op: str) -> tuple[Compiled, Compiled]:
+        """Division codes compare only for equality, with a code of the same level or a place
+        written in the policy (a name or code, resolved to its code when the policy loads).
+        Township names and district ids are unique only in their county: compare them with
+        same_township() / same_school_district()."""
+        for n in (node.left, node.right):
+            if isinstance(n, P.Name) and n.name.rsplit(".", 1)[-1] in ("township", "school_district") \
+                    and GROUPS.get(n.name.rsplit(".", 1)[0]) is Place:
+                raise CompileError("condition_type", f"'{n.name}' is unique only inside its county", n,
+                                   "compare townships with same_township(a, b), districts with same_school_district(a, b)")
+        if "division" not in (left.type.kind, right.type.kind):
+            return left, right
+        if op not in ("==", "!="):
+            raise CompileError("condition_type", f"'{node.word}' does not compare places", node, "use 是 or 不是")
+
+        def fix(side: Compiled, side_node: P.Node, other: Compiled) -> Compiled:
+            if side.type.kind == "division":
+                return side
+            if isinstance(side_node, P.Str):
+                level = other.type.unit
+                try:
+                    code = _places.code_at(side_node.value, level)
+                except _places.PlaceError as exc:
+                    raise CompileError("unknown_place", exc.message, side_node, exc.hint) from None
+                return Compiled(Type("division", level), repr(code), False)
+            raise CompileError("condition_type", f"cannot compare a place with {side.type.describe()}", node,
+                               'compare it with the same level of another place, or with a quoted name or code, e.g. "南昌市"')
+
+        left, right = fix(left, node.left, right), fix(right, node.right, left)
+        if left.type.unit != right.type.unit:
+            raise CompileError("condition_type", f"cannot compare a {left.type.unit} with a {right.type.unit}", node,
+                               "compare the same level of both places, or use same_city(a, b) and the like")
+        return left, right
 
     def _window(self, node: P.Window, scope) -> Compiled:
         day = self._visit(node.item, scope)
@@ -607,6 +655,8 @@ class Compiler:
                 "unknown_function", f"there is no function '{fn}'", node,
                 (did_you_mean(fn, FUNCTIONS) or "") + " functions: " + "; ".join(FUNCTIONS.values()),
             )
+        if fn in PLACE_FUNCTIONS:
+            return self._place_relation(node, PLACE_FUNCTIONS[fn])
         args = [self._visit(a, scope) for a in node.args]
         facts = frozenset().union(*(a.facts for a in args)) if args else frozenset()
         params = frozenset().union(*(a.params for a in args)) if args else frozenset()
@@ -620,7 +670,7 @@ class Compiler:
                     raise CompileError("condition_type", f"{fn}: expected {' or '.join(kinds)}, got {a.type.describe()}", an)
 
         if fn == "given":
-            need(1, ("number", "bool", "text", "date", "enum", "enum_list", "list"))
+            need(1, ("number", "bool", "text", "date", "enum", "enum_list", "list", "division"))
             # a fact only probed by given() is optional: its absence is an answer, not a gap
             probed = frozenset(f if f.startswith("?") else "?" + f for f in facts)
             return Compiled(BOOL, f"({args[0].code} is not None)", False, probed, params)
@@ -669,3 +719,21 @@ class Compiler:
             code, nullable = self._null_guard(args, lambda n: f"_next_weekday({n[0]}, {n[1]})")
             return Compiled(DATE, code, nullable, facts, params)
         raise AssertionError(fn)
+
+    def _place_relation(self, node: P.Call, level: str) -> Compiled:
+        """same_county(a, b) and the like: a and b name places (groups of the Place kind)."""
+        fn = node.function
+        if len(node.args) != 2:
+            raise CompileError("function_arguments", f"{FUNCTIONS[fn]} takes 2 argument(s), not {len(node.args)}", node)
+        chain = _places.CHAINS[level]
+        sides, facts = [], set()
+        for a in node.args:
+            if not isinstance(a, P.Name) or GROUPS.get(a.name) is not Place:
+                places = sorted(p for p, cls in GROUPS.items() if cls is Place)
+                raise CompileError("condition_type", f"{fn}: expected a place, e.g. student.school.place", a,
+                                   "places: " + ", ".join(places))
+            sides.append("(" + "".join(f"F.get({a.name + '.' + k!r}), " for k in chain) + ")")
+            # the finest level is what the relation needs; coarser ones only settle it early
+            facts.add(f"{a.name}.{chain[-1]}")
+            facts.update(f"?{a.name}.{k}" for k in chain[:-1])
+        return Compiled(BOOL, f"_same_place({sides[0]}, {sides[1]})", True, frozenset(facts))

@@ -17,7 +17,8 @@ import attrs
 import pendulum
 
 from ..errors import Diagnostic, FactsError, did_you_mean
-from .vocabulary import FACTS, GROUPS, FactSpec
+from ..places import PlaceError, read_place
+from .vocabulary import FACTS, GROUPS, FactSpec, Place
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -152,6 +153,8 @@ def convert(spec: FactSpec, value: Any):
         return to_date(value)
     if kind == "enum":
         return _enum(spec, value)
+    if kind == "division":  # one level alone; read_facts reads a whole place with read_place
+        return read_place({spec.path.rsplit(".", 1)[1]: value})[spec.path.rsplit(".", 1)[1]]
     if kind == "enum_list":
         if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
             raise ValueError(f"{value!r} is not a list")
@@ -192,7 +195,9 @@ def read_facts(data: Any, *, source: str | None = None, positions=None) -> FactV
             path = f"{prefix}.{key}" if prefix else str(key)
             kp = ypath + (key,)
             if path in GROUPS:
-                if value is not None:
+                if value is not None and GROUPS[path] is Place:
+                    read_place_group(value, path, kp)
+                elif value is not None:
                     walk(value, path, kp)
                 continue
             spec = FACTS.get(path)
@@ -213,6 +218,17 @@ def read_facts(data: Any, *, source: str | None = None, positions=None) -> FactV
                 line, col = where(kp)
                 problems.append(Diagnostic("facts_type", f"{path}: {exc}", source, line, col, path,
                                            f"{path} is {spec.kind}{' (' + spec.unit + ')' if spec.unit else ''}: {spec.zh}"))
+
+    def read_place_group(value: Any, path: str, kp: tuple):
+        try:
+            levels = read_place(value)
+        except PlaceError as exc:
+            at = f"{path}.{exc.field}" if exc.field else path
+            line, col = where(kp + ((exc.field,) if exc.field and isinstance(value, Mapping) else ()))
+            problems.append(Diagnostic(exc.code, f"{at}: {exc.message}", source, line, col, at, exc.hint))
+            return
+        for level, code in levels.items():
+            values[f"{path}.{level}"] = code
 
     walk(data, "", ())
     if problems:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .vocabulary import CERTIFICATES, FACTS, Facts, FactSpec
+from .vocabulary import CERTIFICATES, FACTS, Facts, FactSpec, Place
 
 SCHEMA_ID = "https://xueji-rules.example/schema/facts.schema.json"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "facts.schema.json"
@@ -33,7 +33,10 @@ KIND_NAMES = {
     "date": ("日期", "date YYYY-MM-DD"),
     "enum": ("选项之一", "one of the codes"),
     "enum_list": ("选项列表", "list of codes"),
+    "division": ("行政区划代码", "GB/T 2260 division code (or a name resolved to one)"),
 }
+#: A place may be given as one code: 6 digits (GB/T 2260) or 9 (a township of the statistics bureau).
+PLACE_CODE_TEXT = r"^(\d{6}|\d{9})$"
 
 
 def _describe(zh: str, en: str, unit: str | None = None) -> str:
@@ -55,6 +58,9 @@ def _leaf(spec: FactSpec) -> dict:
         out["type"] = "boolean"
     elif spec.kind == "text":
         out["type"] = "string"
+    elif spec.kind == "division":
+        out["type"] = "string"
+        out["description"] += ". A 6-digit code, or a name the reader resolves to one"
     elif spec.kind == "date":
         out.update({"type": "string", "format": "date", "pattern": DATE_TEXT})
     elif spec.kind == "enum":
@@ -108,6 +114,11 @@ def _object(cls: type, prefix: str, defs: dict) -> dict:
                 defs[name] = {}
                 defs[name] = _object(sub, f"{prefix}{a.name}.", defs)
             properties[a.name] = {"$ref": f"#/$defs/{name}", "description": _describe(meta["zh"], meta["en"])}
+            if sub is Place:
+                properties[a.name] = {
+                    "description": _describe(meta["zh"], meta["en"]) + ". A division code, or the levels of the place",
+                    "anyOf": [{"type": "string", "pattern": PLACE_CODE_TEXT}, {"$ref": f"#/$defs/{name}"}],
+                }
         else:
             properties[a.name] = _leaf(FACTS[f"{prefix}{a.name}"])
     return {
@@ -208,6 +219,35 @@ same rules; without it, today in Asia/Shanghai is used.
 | `date` | 日期 | `"2025-03-01"` (Asia/Shanghai) |
 | `enum` | 选项之一 | one code (or its Chinese name) from the column *allowed values* |
 | `enum_list` | 选项列表 | a list of such codes: `[hospital_diagnosis, inpatient_record]` |
+| `division` | 行政区划代码 | a GB/T 2260 code `"320106"`, or a name resolved to one (see *Places*) |
+
+### Places 地点
+
+A place (`student.school.place`, `student.hukou`, `request.transfer.family_moved_to` …) is
+read as **GB/T 2260 administrative division codes**: `province`, `city` and `county` hold
+6-digit codes, `township` a 9-digit township code of the statistics bureau (统计用区划代码)
+or the township's name, `school_district` an id. Give it as one code, or as its levels,
+each a code or a name; the coarser levels are filled in from the finest:
+
+```yaml
+place: "320106"                                      # 江苏省南京市鼓楼区
+place: "320106001"                                   # a township (街道) of it
+place: {province: 江苏省, city: 南京市, county: 鼓楼区}  # names, resolved to 320000/320100/320106
+place: {county: "321202", township: 城东街道, school_district: "3"}
+```
+
+A name must pick out one division in force: `{county: 鼓楼区}` alone matches 南京's 320106
+and 徐州's 320302 (and others) and is an error (`place_ambiguous`); give the city too, or
+the code. An unknown code or name is `place_unknown`, a code no longer in force
+`place_retired`, levels that disagree `place_mismatch`, a code of the wrong level
+(`city: "320106"`) `place_level`, and a township name or school district without its
+county `place_incomplete`. Each error names the path and the code, never the name.
+A municipality (北京、天津、上海、重庆) is its own city; a county-level unit directly under
+a province (仙桃 429004, 济源 419001 …) is its own city; a city without counties (东莞
+441900) is its own county. The table, its sources and date: `xueji_rules/data/divisions.tsv`.
+
+地点按 GB/T 2260 行政区划代码读取：可写一个代码，也可按级写代码或名称（名称解析为代码）。名称须唯一确定一个现行区划（单写「鼓楼区」不唯一，是错误）；
+未知、已撤销的代码，以及各级不一致，都是事实错误，错误信息只给出路径和代码。直辖市即为「市」；省直辖县级行政单位自为一市；不设区的地级市自为一县。
 
 Certificates a question may choose (`Decision.certificate`) 证书代码: CERTIFICATES_LINE.
 """

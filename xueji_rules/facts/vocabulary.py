@@ -166,10 +166,20 @@ NAME_CHANGE_REASONS = {
     "other": "其他原因",
 }
 DEFERRAL_REASONS = {"health": "身体状况", "other": "其他原因"}
+#: A student's recorded basic information (学生基础信息) a change may concern.
+RECORD_FIELDS = {
+    "name": "姓名",
+    "birth_date": "出生日期",
+    "id_number": "居民身份证号",
+    "gender": "性别",
+    "student_number": "学籍号",
+    "other": "其他基础信息",
+}
+RECORD_CHANGE_APPLICANTS = {"guardian": "监护人", "student": "学生本人", "school": "学校"}
 
 
 def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
-    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list) and unit."""
+    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list, division) and unit."""
     return attrs.field(
         default=None,
         kw_only=True,
@@ -184,13 +194,31 @@ def group(cls: type, zh: str, en: str):
 
 @attrs.frozen
 class Place:
-    """An administrative location, from province down to the school district (施教区)."""
+    """A place: GB/T 2260 division codes down to the county, then the township or school district.
 
-    province: str | None = fact("省", "province", "text")
-    city: str | None = fact("市（设区的市）", "city (prefecture level)", "text")
-    county: str | None = fact("县（市、区）", "county-level city or district", "text")
-    township: str | None = fact("乡（镇）、街道", "township or subdistrict", "text")
-    school_district: str | None = fact("学区、施教区", "school district (catchment)", "text")
+    Given as one code (``"320106"``, or a 9-digit township code) or as levels, each a code
+    or a name (``{province: 江苏省, city: 南京市, county: 鼓楼区}``); names are resolved to
+    codes and the coarser levels filled in (``xueji_rules/places.py``). Compare places with
+    ``same_province()`` … ``same_school_district()`` (docs/policy-language.md).
+    """
+
+    province: str | None = fact("省级行政区划代码", "province: GB/T 2260 code (a name is resolved to it)", "division")
+    city: str | None = fact(
+        "地级行政区划代码（直辖市、省直辖县级单位为其本身）",
+        "city (prefecture level): GB/T 2260 code; a municipality or a county under a province is its own city",
+        "division",
+    )
+    county: str | None = fact(
+        "县级行政区划代码（县、县级市、市辖区）", "county-level city, county or district: GB/T 2260 code", "division"
+    )
+    township: str | None = fact(
+        "乡（镇）、街道：9 位统计用区划代码，或县内名称",
+        "township or subdistrict: 9-digit statistics code, or its name within the county",
+        "text",
+    )
+    school_district: str | None = fact(
+        "学区、施教区（县内编号）", "school district (catchment), an id unique within the county", "text"
+    )
 
 
 @attrs.frozen
@@ -439,6 +467,8 @@ class EnrolmentRequest:
     name_matches_hukou: bool | None = fact("注册姓名与户籍姓名一致", "registered name equals the hukou name", "bool")
     registry_file_date: _dt.date | None = fact("建立学籍档案日期", "date the registry file was set up", "date")
     attends_school: bool | None = fact("在建立学籍的学校实际就读", "actually attends the school that holds the registry", "bool")
+    registry_elsewhere: bool | None = fact(
+        "在其他学校仍有学籍", "still holds a registry at another school", "bool")
     home_teaching: bool | None = fact("残疾程度较重，由学校送教上门", "severely disabled, taught at home by the school", "bool")
 
 
@@ -447,6 +477,15 @@ class NameChangeRequest:
     """A request to change a student's name in the registry (更名)."""
 
     reason: str | None = fact("更名原因", "reason", "enum", choices=NAME_CHANGE_REASONS)
+
+
+@attrs.frozen
+class RecordChangeRequest:
+    """A change of a student's recorded basic information (学籍信息变更)."""
+
+    field: str | None = fact("变更的信息项", "the item of basic information to change", "enum", choices=RECORD_FIELDS)
+    applied_by: str | None = fact("提出申请的人", "who applies", "enum", choices=RECORD_CHANGE_APPLICANTS)
+    reported: bool | None = fact("该信息已上报教育行政部门", "the information has been reported to the bureau", "bool")
 
 
 @attrs.frozen
@@ -463,6 +502,7 @@ class Request:
     withdrawal: WithdrawalRequest | None = group(WithdrawalRequest, "退学", "withdrawal")
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
     name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
+    record_change: RecordChangeRequest | None = group(RecordChangeRequest, "学籍信息变更", "change of recorded information")
 
 
 @attrs.frozen
@@ -640,6 +680,10 @@ def describe_value(spec: FactSpec, value: Any) -> str:
         return "、".join(spec.choices.get(v, v) for v in value) or "（无）"
     if spec.kind == "bool":
         return "是" if value else "否"
+    if spec.kind == "division":
+        from ..places import describe
+
+        return describe(value)
     if isinstance(value, Fraction):
         value = value.numerator if value.denominator == 1 else value
     return f"{value}{spec.unit or ''}" if spec.unit and spec.kind in ("int", "number") else str(value)
