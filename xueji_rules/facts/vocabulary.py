@@ -231,6 +231,7 @@ class School:
     star_rating: int | None = fact("星级（江苏普通高中）", "star rating (Jiangsu senior high)", "int", unit="星")
     track: str | None = fact("普通、职业或特殊教育", "general, vocational or special education", "enum", choices=TRACKS)
     is_hukou_area: bool | None = fact("是否在学生户籍所在地", "in the student's hukou area", "bool")
+    urban: bool | None = fact("城市学校（非农村学校）", "an urban school (not rural)", "bool")
     free_places: int | None = fact("空余学位数", "free places", "int", unit="人")
     level: int | None = fact(
         "学校级别（普通高中办学级别，数越大级别越高）", "school level (senior high rank; higher is higher)", "int"
@@ -458,6 +459,8 @@ class EnrolmentRequest:
         "居住在招生学校学区（招生服务区）内", "lives in the admitting school's catchment", "bool"
     )
     arranged_by_bureau: bool | None = fact("由主管教育行政部门统筹安排", "placed by the education bureau", "bool")
+    within_recruitment_scope: bool | None = fact(
+        "在教育行政部门规定的招生时间、地域范围内招收", "recruited within the time and area the bureau set", "bool")
     reporting_deadline: _dt.date | None = fact("规定报到时间的最后一日", "last day of the reporting period", "date")
     leave_requested: bool | None = fact("已向学校请假", "asked the school for leave", "bool")
     force_majeure: bool | None = fact("因不可抗力等事由未能报到", "could not report through force majeure or the like", "bool")
@@ -498,6 +501,10 @@ class RecordChangeRequest:
     field: str | None = fact("变更的信息项", "the item of basic information to change", "enum", choices=RECORD_FIELDS)
     applied_by: str | None = fact("提出申请的人", "who applies", "enum", choices=RECORD_CHANGE_APPLICANTS)
     reported: bool | None = fact("该信息已上报教育行政部门", "the information has been reported to the bureau", "bool")
+    changed_in_hukou: bool | None = fact(
+        "已依法在户口登记中更改（户口簿已变更）", "already changed lawfully in the household register", "bool")
+    progression_registration_date: _dt.date | None = fact(
+        "升学报名日期", "date of registration for the next stage (升学报名)", "date")
 
 
 @attrs.frozen
