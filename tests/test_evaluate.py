@@ -187,22 +187,25 @@ class TestStrengths:
         assert (d.outcome, d.failed) == ("denied", ("share_cap",))
 
     def test_approval_rule_that_holds(self, grad):
-        """Borrowing across areas with both schools agreeing: allowed_with_approval by the bureau."""
-        d = self.borrow(grad, same_area=False, home_school_agrees=True, host_school_agrees=True)
-        assert (d.outcome, d.approvers) == ("allowed_with_approval", ("教育行政部门",))
+        """Borrowing across areas with both schools' consent given: the bureau's approval is still awaited."""
+        d = xr.ask(grad, "borrowing", {"enrolment": self.AREA, "request": {"borrowing": {"same_area": False}},
+                                       "approvals": {"home_school": "given", "host_school": "given"}}, on=ON)
+        assert (d.outcome, d.status, [a.party for a in d.awaiting]) == ("allowed_with_approval", "await_approval", ["bureau"])
+        assert d.approvers == ("原学校、借读学校、教育行政部门",)
         assert d.documents == ("书面申请",)
         assert [s.by for s in d.steps] == ["原学校", "教育行政部门"]
 
     def test_approval_rule_that_fails(self, grad):
-        """Across areas without the home school's agreement, the 须经批准 rule fails: denied."""
-        d = self.borrow(grad, same_area=False, home_school_agrees=False, host_school_agrees=True)
-        assert (d.outcome, d.failed) == ("denied", ("approval",))
+        """Across areas with the home school refusing, the 须经批准 rule fails: denied."""
+        d = xr.ask(grad, "borrowing", {"enrolment": self.AREA, "request": {"borrowing": {"same_area": False}},
+                                       "approvals": {"home_school": "refused", "host_school": "given"}}, on=ON)
+        assert (d.outcome, d.failed, d.status) == ("denied", ("approval",), "refused")
 
-    def test_approval_rule_unknown(self, grad):
-        """Across areas with the agreements not given: undetermined, listing both."""
+    def test_approval_never_asked_for(self, grad):
+        """Across areas with no consent given yet: not undetermined — waiting for all three."""
         d = self.borrow(grad, same_area=False)
-        assert d.outcome == "undetermined"
-        assert set(d.missing_facts) == {"request.borrowing.home_school_agrees", "request.borrowing.host_school_agrees"}
+        assert (d.outcome, d.missing_facts) == ("allowed_with_approval", ())
+        assert [a.party for a in d.awaiting] == ["home_school", "host_school", "bureau"]
 
     def test_obligation_held_is_required(self, grad):
         """A student's death: the 应当 ground holds, so cancelling the registry is required."""

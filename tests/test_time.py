@@ -476,8 +476,9 @@ class TestJiangsuDeadlines:
         """31 January + 1 month is 28 February: the probation's end listed when sending a pupil to a reform school."""
         facts = {"student": {"stage": "junior", "grade": 8},
                  "request": {"discipline": {"action": "send_to_reform_school", "sanction": "probation",
-                                            "reform_school_basis": "unreformed_on_probation", "guardian_consents": True,
+                                            "reform_school_basis": "unreformed_on_probation",
                                             "probation_start": "2025-01-31", "probation_months": 1}}}
+        facts["approvals"] = {"guardian": "given"}
         decision = xr.ask("jiangsu", "discipline", facts, on="2025-02-27")
         assert [x.date for x in decision.deadlines] == [D(2025, 2, 28)]
 

@@ -247,7 +247,6 @@ class Guardian:
     )
     years_abroad: Fraction | None = fact("因公出国年限", "years abroad on duty", "number", unit="年")
     local_job_years: Fraction | None = fact("在当地固定工作年限", "years in a fixed local job", "number", unit="年")
-    consents: bool | None = fact("监护人同意", "guardian consents", "bool")
     both_parents: bool | None = fact(
         "所述情形父母双方均符合", "the stated situations hold for both parents", "bool"
     )
@@ -320,11 +319,6 @@ class TransferRequest:
     residence_moved: bool | None = fact("家庭住址已迁移", "family residence moved", "bool")
     arranged_by_bureau: bool | None = fact("由教育行政部门统筹安排", "arranged by the education bureau", "bool")
     entrance_exam: bool | None = fact("转入学校进行入学考试", "the new school sets an entrance exam", "bool")
-    bureau_agrees: bool | None = fact(
-        "教育行政部门审核同意（未拒绝）", "the education bureau(s) agreed (false: refused)", "bool"
-    )
-    from_school_agrees: bool | None = fact("转出学校同意（未拒绝）", "the school left agreed (false: refused)", "bool")
-    to_school_agrees: bool | None = fact("转入学校同意（未拒绝）", "the school joined agreed (false: refused)", "bool")
     new_student_id: bool | None = fact("已生成新学籍号", "a new student id has been generated", "bool")
     attends_new_school: bool | None = fact("已到转入学校就读", "already attending the new school", "bool")
     handover_date: _dt.date | None = fact("学籍转接办结日期", "date the registry handover was completed", "date")
@@ -338,9 +332,6 @@ class BorrowingRequest:
     reason: str | None = fact("借读原因", "reason", "enum", choices={"personal_or_family": "个人或家庭原因", "guardian_situation": "监护人特殊情形", "reform_school": "到工读学校就读", "migrant_worker_child": "外来务工就业人员子女中途到流入地学校就学（未办转学）"})
     to_school: School | None = group(School, "借读学校", "host school")
     to_grade: int | None = fact("借读年级", "grade at the host school", "int", unit="年级")
-    home_school_agrees: bool | None = fact("原学校同意", "home school agrees", "bool")
-    host_school_agrees: bool | None = fact("借读学校同意", "host school agrees", "bool")
-    bureau_agrees: bool | None = fact("当地教育行政部门同意", "local bureau agrees", "bool")
     registry_stays: bool | None = fact("学籍保留在原校", "registry stays at the home school", "bool")
     same_area: bool | None = fact("同一地区内借读", "borrowing within the same area", "bool")
 
@@ -394,7 +385,6 @@ class DisciplineRequest:
     )
     remarkable_progress: bool | None = fact("进步显著，确实改正错误", "remarkable progress", "bool")
     student_applied_in_writing: bool | None = fact("学生本人书面申请", "student applied in writing", "bool")
-    guardian_consents: bool | None = fact("监护人同意", "guardian consents", "bool")
     serious_violation: bool | None = fact(
         "严重违反学生守则、日常行为规范等规定", "seriously breached the student code or school rules", "bool"
     )
