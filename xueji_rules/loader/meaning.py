@@ -275,7 +275,12 @@ class MeaningStage:
             kind = body["kind"]
             gate = PROCEDURE_KINDS[kind][1]
             reading = body.get("reading")
-            if article is not None and _norm(body["words"]) not in _norm(article.text):
+            words = body.get("words")
+            if words is None and not (body.get("for") == "例外" and reading):
+                self.diag(doc, "missing_key", "'words' is required here: the article's words that name this "
+                          f"{kind}", path, "copy them from the article; only an exception whose grantor the text "
+                          "does not name may leave them out, citing the reading that names it (for: 例外, reading: …)")
+            if words is not None and article is not None and _norm(words) not in _norm(article.text):
                 self.diag(doc, "quote_not_in_article", f"the words are not found verbatim in {article.id}", path + ("words",),
                           "copy the words that name the approval, consent, review or filing exactly from the article")
             if reading is not None and reading not in self.readings:
@@ -306,7 +311,7 @@ class MeaningStage:
             if gate and not body.get("party"):
                 self.diag(doc, "missing_party", f"whose {kind} is it? a gate needs the `party` whose state the facts give",
                           path, "add `party:` (bureau, county_bureau, city_bureau, to_school, from_school, guardian …)")
-            items.append(ProcedureItem(kind, body["by"], body["level"], body["words"], body.get("party"), reading,
+            items.append(ProcedureItem(kind, body["by"], body["level"], body.get("words") or "", body.get("party"), reading,
                                        for_exception, gate, body.get("en")))
         return tuple(items)
 
