@@ -147,7 +147,12 @@ class Decision:
 
     @property
     def awaiting(self) -> tuple:
-        """The approvals still pending (who must still approve or consent), in policy order."""
+        """The approvals still pending (who must still approve or consent), in policy order.
+
+        Empty unless the status is ``await_approval``: a refused request waits for nobody.
+        """
+        if self.status != "await_approval":
+            return ()
         return tuple(a for a in self.approvals if a.state == "pending")
 
     @property
