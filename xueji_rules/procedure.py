@@ -81,15 +81,23 @@ class ProcedureItem:
     by: str
     level: str  # 本校 | 上级 | 当事人
     words: str  # the article's words, verbatim
-    party: str | None = None  # the approvals.<party> fact
+    party: str | None = None  # the approvals.<party> fact; "a|b" when any one of the parties suffices
     reading: str | None = None  # for 审核: the reading that chose 批准 or 步骤
     for_exception: bool = False
     gate: bool = False  # an approval, a consent, or a review read as one
     en: str | None = None
 
     @property
+    def parties(self) -> tuple:
+        return tuple(self.party.split("|")) if self.party else ()
+
+    @property
     def fact(self) -> str | None:
-        return f"approvals.{self.party}" if self.party else None
+        return f"approvals.{self.party}" if self.party and "|" not in self.party else None
+
+    @property
+    def facts(self) -> tuple:
+        return tuple(f"approvals.{p}" for p in self.parties)
 
 
 @attrs.frozen
@@ -122,8 +130,13 @@ class Filing:
 
 
 def state_of(F, item: ProcedureItem) -> str:
-    value = F.get(item.fact) if item.party else None
-    return value if value in (GIVEN, REFUSED) else PENDING
+    """given when a party (any one, for alternatives) has given it; refused when every party has refused."""
+    states = [F.get(f) for f in item.facts]
+    if GIVEN in states:
+        return GIVEN
+    if states and all(s == REFUSED for s in states):
+        return REFUSED
+    return PENDING
 
 
 def settle(rules, statuses, F, outcome: str):

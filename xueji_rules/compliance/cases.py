@@ -552,7 +552,7 @@ class _Reader(_IdReader):
             parties = self.id_list(w["awaiting"], wpath + ("awaiting",), "awaiting")
             if parties is not None:
                 for j, party in enumerate(parties):
-                    if party not in PARTIES:
+                    if not all(p in PARTIES for p in str(party).split("|")):
                         hint = did_you_mean(str(party), PARTIES)
                         self.diag("bad_value", f"{party!r} is not a party", wpath + ("awaiting", j),
                                   ((hint + " ") if hint else "") + "write one of: " + ", ".join(PARTIES))

@@ -170,8 +170,10 @@ class BuildStage:
             params = frozenset().union(*(c.params for c in parts)) if parts else frozenset()
             if gates:
                 # a refusal by any gate fails the rule; given or pending leaves it to its conditions
-                test = " and ".join(f"(F.get('{i.fact}') != 'refused')" for i in gates if i.party) or "True"
-                probe = frozenset("?" + i.fact for i in gates if i.party)
+                # one party's gate: not refused; alternatives: not refused by all of them
+                test = " and ".join("(" + " or ".join(f"F.get('{f}') != 'refused'" for f in i.facts) + ")"
+                                    for i in gates if i.party) or "True"
+                probe = frozenset("?" + f for i in gates for f in i.facts)
                 require = (Compiled(BOOL, f"({test})", False, probe) if require is None else
                            Compiled(BOOL, f"(False if not ({test}) else {require.code})", require.nullable,
                                     require.facts | probe, require.params))

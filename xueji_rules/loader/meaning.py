@@ -311,7 +311,9 @@ class MeaningStage:
             if gate and not body.get("party"):
                 self.diag(doc, "missing_party", f"whose {kind} is it? a gate needs the `party` whose state the facts give",
                           path, "add `party:` (bureau, county_bureau, city_bureau, to_school, from_school, guardian …)")
-            items.append(ProcedureItem(kind, body["by"], body["level"], body.get("words") or "", body.get("party"), reading,
+            party = body.get("party")
+            party = "|".join(party) if isinstance(party, list) else party
+            items.append(ProcedureItem(kind, body["by"], body["level"], body.get("words") or "", party, reading,
                                        for_exception, gate, body.get("en")))
         return tuple(items)
 
