@@ -12,9 +12,11 @@ Commands::
                                          parameters that differ, and each region's decision
     xueji test [PATH ...] [--policy P]   compliance cases and article coverage
     xueji id REGION NUMBER [--stage S]   decode a student ID (学籍号)
-    xueji regions                        the bundled regions
+    xueji regions                        the regions, and where each is found
 
-REGION is a bundled region name (``jiangsu``) or a policy folder path.
+REGION is a region name (``jiangsu``, ``shandong/jinxiang``), looked up in the policy
+roots: ``--policies DIR`` first, then ``XUEJI_POLICIES``, else the bundled policies
+(``locate.py``). A path is never a region: give a folder with ``--policies DIR``.
 
 Exit codes:
     0  done (for ``ask``: any answer, ``denied`` included)
@@ -114,8 +116,8 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         prog="xueji", parents=[common], formatter_class=raw,
         description="Student-registry (学籍) regulations as data: ask questions, check policies, run compliance cases.",
         epilog="examples:\n"
-               "  xueji ask jiangsu suspension --facts facts.yaml --on 2025-03-03\n"
-               "  xueji validate policies/jiangsu\n"
+               "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
+               "  xueji validate --policies ./policies        # the working copy, not the installed one\n"
                "  xueji test\n"
                "  xueji <command> --help\n\n" + EXIT_CODES,
     )
@@ -129,9 +131,10 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
                "  cat facts.json | xueji ask jiangsu graduation --facts - --format json\n"
-               "  xueji ask policies/jiangsu transfer --facts transfer.yaml --no-color\n"
-               "  xueji ask jiangsu suspension --facts facts.yaml --why    # which part of each rule held or failed\n"
-               "  xueji ask nanchang transfer --facts t.yaml --calendar school.yaml   # the school's own calendar\n\n"
+               "  xueji ask jiangsu transfer --facts examples/transfer-family-move.yaml --on 2025-03-03 --no-color\n"
+               "  xueji ask jiangsu suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03 --why\n"
+               "  xueji ask nanchang transfer --facts t.yaml --calendar school.yaml   # the school's own calendar\n"
+               "  xueji ask tiny suspension --policies tests/policies/tiny --facts f.yaml   # a policy folder of your own\n\n"
                "Facts are YAML or JSON (see docs/facts.md). The bundled regions' school calendars are\n"
                "samples: --calendar gives the school's own (a file like a policy's calendar.yaml, see\n"
                "docs/time.md), which takes precedence; the answer says which calendar it used.\n"
@@ -158,7 +161,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         description="Check policy folders and print every problem as file:line:col: code: message.",
         epilog="examples:\n"
                "  xueji validate                   # every bundled region\n"
-               "  xueji validate policies/jiangsu tests/policies/tiny\n"
+               "  xueji validate policies/jiangsu tests/policies/tiny     # folders, given explicitly\n"
                "  xueji validate jiangsu --format json\n\n"
                "Exits 0 when every policy is valid, 1 when any problem is found.",
     )
@@ -170,15 +173,15 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         description="Each question (id, title) and the facts its rules read, with their meaning.",
         epilog="examples:\n  xueji questions jiangsu\n  xueji questions jiangsu --format json",
     )
-    q.add_argument("region", metavar="REGION")
+    q.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
     _fmt_arg(q)
 
     pa = sub.add_parser(
         "params", parents=[common], formatter_class=raw, help="show the thresholds in force on a date",
         description="Every parameter: name, title, value on the date, unit and the article it comes from.",
-        epilog="examples:\n  xueji params jiangsu --on 2025-03-03\n  xueji params tests/policies/tiny --format json",
+        epilog="examples:\n  xueji params jiangsu --on 2025-03-03\n  xueji params tiny --policies tests/policies/tiny --format json",
     )
-    pa.add_argument("region", metavar="REGION")
+    pa.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
     pa.add_argument("--on", metavar="DATE", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
     _fmt_arg(pa)
 
@@ -191,10 +194,10 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  xueji show jiangsu\n"
                "  xueji show shandong/jinxiang --on 2025-03-03\n"
-               "  xueji show tests/policies/tiny_layer --format markdown > tiny_layer.md\n"
+               "  xueji show tiny_layer --policies tests/policies/tiny_layer --format markdown > tiny_layer.md\n"
                "  xueji show jiangsu --format json",
     )
-    sh.add_argument("region", metavar="REGION")
+    sh.add_argument("region", metavar="REGION", help="region name, e.g. shandong/jinxiang (see `xueji regions`)")
     sh.add_argument("--on", metavar="DATE", help="mark the rules and values in force on this date (YYYY-MM-DD)")
     sh.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
 
@@ -206,12 +209,12 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                     "the article it rests on (docs/compare.md).",
         epilog="examples:\n"
                "  xueji compare jiangsu shandong nanchang --on 2025-03-03\n"
-               "  xueji compare jiangsu shandong nanchang --question suspension --facts facts.yaml --on 2025-03-03\n"
-               "  xueji compare jiangsu tests/policies/tiny --format html > compare.html\n"
+               "  xueji compare jiangsu shandong nanchang --question suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
+               "  xueji compare jiangsu tiny --policies tests/policies/tiny --format html > compare.html\n"
                "  xueji compare jiangsu shandong --format markdown --all\n\n"
                "A region that does not load yet (its policy is still being written) is a user error (exit 2).",
     )
-    c.add_argument("regions", nargs="+", metavar="REGION", help="two or more region names or policy folders")
+    c.add_argument("regions", nargs="+", metavar="REGION", help="two or more region names (a folder: --policies DIR)")
     c.add_argument("--facts", "-f", metavar="FILE", help="facts file (YAML or JSON), or - for stdin; needs --question")
     c.add_argument("--question", "-q", metavar="QUESTION", help="the question to answer in each region")
     c.add_argument("--on", metavar="DATE", help="YYYY-MM-DD (default: today in Asia/Shanghai)")
@@ -241,10 +244,10 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     i = sub.add_parser(
         "id", parents=[common], formatter_class=raw, help="decode a student ID (学籍号)",
         description="Check a student ID against the region's layouts and show its parts.",
-        epilog="examples:\n  xueji id jiangsu 3212020101200512345\n  xueji id jiangsu 321202010120051234 --stage junior",
+        epilog="examples:\n  xueji id jiangsu 3212020101200512345\n  xueji id jiangsu 08120102010001 --stage senior",
     )
-    i.add_argument("region", metavar="REGION")
-    i.add_argument("number", metavar="NUMBER")
+    i.add_argument("region", metavar="REGION", help="region name whose student-ID layouts to use, e.g. jiangsu")
+    i.add_argument("number", metavar="NUMBER", help="the student ID, digits only (quote it if it starts with 0)")
     i.add_argument("--stage", metavar="STAGE", help="primary, junior or senior: use that stage's layout")
     _fmt_arg(i)
 
