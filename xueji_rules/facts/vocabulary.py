@@ -498,6 +498,16 @@ class RecordChangeRequest:
 
 
 @attrs.frozen
+class ExamRegistrationRequest:
+    """Where a borrowing student sits a graduation exam or registers for the 高考 (毕业考试、高考报名)."""
+
+    exam: str | None = fact("考试", "which exam", "enum",
+                            choices={"graduation_exam": "毕业考试（领取文凭、安排升学）", "gaokao": "高考报名"})
+    at: str | None = fact("在何处", "where", "enum",
+                          choices={"home_school": "学籍所在学校（原校）", "host_school": "借读学校"})
+
+
+@attrs.frozen
 class Request:
     """What is being asked: one of these is filled for a question."""
 
@@ -512,6 +522,8 @@ class Request:
     enrolment: EnrolmentRequest | None = group(EnrolmentRequest, "入学", "enrolment")
     name_change: NameChangeRequest | None = group(NameChangeRequest, "更名", "name change")
     record_change: RecordChangeRequest | None = group(RecordChangeRequest, "学籍信息变更", "change of recorded information")
+    exam_registration: ExamRegistrationRequest | None = group(
+        ExamRegistrationRequest, "借读学生的考试与报名地点", "where a borrowing student sits exams or registers")
     lost_diploma: LostDiplomaRequest | None = group(LostDiplomaRequest, "毕业证书遗失", "a lost diploma")
 
 
