@@ -449,3 +449,17 @@ def test_deadlines_are_checked_by_title_or_rule(tmp_path, tiny):
     results = [run_case(tiny, c) for c in load_case_file(f, tiny)]
     assert [r.passed for r in results] == [True, True, False, False]
     assert results[2].mismatches == ("deadlines",) and results[3].mismatches == ("deadlines",)
+
+
+def test_a_case_file_reports_every_problem_in_one_pass(tmp_path):
+    """A repeated key no longer hides the unknown keys and bad values after it: all come at once."""
+    from xueji_rules.compliance import check_case_file
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "question: suspension\non: 2025-03-03\ncases:\n"
+        "  - note: a\n    facts: {absence: {reason: illness, reason: illness}}\n    wnat: {outcome: allowed}\n"
+        "  - note: b\n    want: {outcome: allowd}\n", encoding="utf-8")
+    cases, diags = check_case_file(path)
+    assert cases == []
+    assert {d.code for d in diags} >= {"duplicate_key", "unknown_key", "bad_value"}

@@ -250,3 +250,14 @@ def test_sixteen_full_years_is_not_a_number_of_weeks():
     from xueji_rules.quoted_numbers import numbers_in
 
     assert numbers_in("年满十六周岁") == {16}
+
+
+def test_a_file_linking_outside_the_policy_folder_is_refused(tmp_path):
+    """A symlinked questions/*.yaml (or any policy file) that leaves the folder is an error, not read."""
+    import shutil
+
+    shutil.copytree(POLICIES / "tiny", tmp_path / "tiny")
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("definitions:\n  sneaky: student.grade 是 8\n", encoding="utf-8")
+    (tmp_path / "tiny" / "questions" / "extra.yaml").symlink_to(outside)
+    assert [d.code for d in check_policy(tmp_path / "tiny")] == ["file_outside_policy"]

@@ -645,11 +645,16 @@ def check_case_file(path: str | os.PathLike, policy=None) -> tuple[list[Case], l
     With ``policy`` the question and the rule ids are checked against it too.
     """
     doc, errors = _yaml.load_file(path)
-    if doc is None or errors:
+    if doc is None:
         return [], list(errors)
+    # a file the YAML reader could build (a repeated key keeps its first value) is still read
+    # through, so that every problem is reported in one pass, not in rounds
     reader = _Reader(doc, policy)
     cases = reader.read()
-    return cases, sorted(reader.diags, key=lambda d: (d.line or 0, d.column or 0, d.code))
+    diags = list(errors) + list(reader.diags)
+    if errors:
+        cases = []
+    return cases, sorted(diags, key=lambda d: (d.line or 0, d.column or 0, d.code))
 
 
 def load_case_file(path: str | os.PathLike, policy=None) -> tuple[Case, ...]:

@@ -108,8 +108,14 @@ class ReadStage:
         files = policy_files(folder)
         if not (folder / "policy.yaml").is_file():
             self.diags.append(Diagnostic("missing_file", "the folder has no policy.yaml", str(folder)))
+        inside = folder.resolve()
         for f in files:
             rel = f.relative_to(folder).as_posix()
+            if not f.resolve().is_relative_to(inside):
+                # a symlink that leaves the folder: a policy is what its own folder holds, nothing else
+                self.diags.append(Diagnostic("file_outside_policy", f"{rel} links to a file outside the policy folder",
+                                             str(f), hint="copy the file into the folder instead of linking to it"))
+                continue
             data = f.read_bytes()
             digest.update(f"{index}:{rel}".encode() + b"\0" + data + b"\0")
             try:
