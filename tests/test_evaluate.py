@@ -304,7 +304,7 @@ class TestDecisionJson:
         """The schema requires each top-level key of to_dict(), and allows only the optional `why` besides."""
         schema = decision_validator().schema
         d = sample_decisions()[0].to_dict()
-        assert set(schema["required"]) == set(d) == set(schema["properties"]) - {"why"}
+        assert set(schema["required"]) == set(d) == set(schema["properties"]) - {"why", "redacted"}
 
     def test_other_documents_are_refused(self):
         """from_json refuses a document of another format."""

@@ -253,3 +253,43 @@ class TestStandardInput:
 
         code, err = self.ask(io.TextIOWrapper(io.BytesIO(b"a: \xff"), encoding="utf-8", errors="surrogateescape"))
         assert code == 2 and "UTF-8" in err
+
+
+class TestRedaction:
+    """Decisions keep the facts they read; to_json(redact=True) hides those that identify a student."""
+
+    FACTS = {"student": {"stage": "junior", "grade": 9, "birth_date": "2009-05-01",
+                         "hukou": "320106", "school": {"place": "321202"}},
+             "request": {"cancellation": {"ground": "completed_compulsory_and_quits"}}}
+
+    def test_identifiers_are_hashed_and_other_facts_kept(self):
+        import json
+
+        d = xr.ask("jiangsu", "registry_cancellation", self.FACTS, on="2025-09-01")
+        plain, hidden = d.to_dict(), json.loads(d.to_json(redact=True))
+        assert "2009-05-01" in json.dumps(plain) and "2009-05-01" not in json.dumps(hidden)
+        assert hidden["redacted"] is True and "redacted" not in plain
+        values = [r["facts"].get("student.birth_date") for r in hidden["rules"] if "student.birth_date" in r["facts"]]
+        assert values and all(v.startswith("sha256:") for v in values)
+        assert hidden["outcome"] == plain["outcome"]
+
+    def test_the_same_value_gives_the_same_hash_and_a_key_changes_it(self):
+        from xueji_rules.facts.personal import redact
+
+        assert redact("student.birth_date", "2009-05-01") == redact("student.birth_date", "2009-05-01")
+        assert redact("student.birth_date", "2009-05-01", b"k") != redact("student.birth_date", "2009-05-01")
+        assert redact("student.grade", 9) == 9 and redact("student.name", "张伟") is None
+
+    def test_a_redacted_document_is_valid_and_reads_back(self):
+        from xueji_rules.decision import Decision
+
+        d = xr.ask("jiangsu", "registry_cancellation", self.FACTS, on="2025-09-01")
+        import json
+        from importlib import resources
+
+        import jsonschema
+
+        schema = json.loads(resources.files("xueji_rules").joinpath("schema/decision.schema.json").read_text("utf-8"))
+        doc = d.to_dict(redact=True)
+        jsonschema.Draft202012Validator(schema).validate(doc)
+        assert Decision.from_dict(doc).outcome == d.outcome

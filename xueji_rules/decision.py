@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from .facts.personal import redact as _redact
 from .procedure import Approval, Filing, status as status_of
 
 FORMAT = "xueji-decision/2"
@@ -176,7 +177,13 @@ class Decision:
 
     # -- JSON -------------------------------------------------------------------
 
-    def to_dict(self) -> dict:
+    def to_dict(self, redact: bool = False, redact_key: bytes | None = None) -> dict:
+        """The stable JSON form (docs/decision-json.md).
+
+        With ``redact=True`` the facts that identify a student (birth date, home and hukou
+        places: ``facts.personal``) are replaced by a hash (keyed with ``redact_key`` when
+        given) and names are dropped; the document then says ``"redacted": true``.
+        """
         d = {
             "format": FORMAT,
             "region": self.region,
@@ -211,7 +218,7 @@ class Decision:
                     "article_text": r.article_text,
                     "quote": r.quote,
                     "message": {"zh": r.message_zh, "en": r.message_en},
-                    "facts": {path: _json(value) for path, value in r.facts},
+                    "facts": {path: _json(_redact(path, value, redact_key) if redact else value) for path, value in r.facts},
                     "parameters": {name: _json(value) for name, value in r.parameters},
                     "readings": list(r.readings),
                     "approver": r.approver,
@@ -231,10 +238,12 @@ class Decision:
             "policy": attrs.asdict(self.policy) if self.policy else None,
             "calendar": attrs.asdict(self.calendar) if self.calendar else None,
         }
+        if redact:
+            d["redacted"] = True
         return d
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+    def to_json(self, indent: int | None = 2, redact: bool = False, redact_key: bytes | None = None) -> str:
+        return json.dumps(self.to_dict(redact=redact, redact_key=redact_key), ensure_ascii=False, indent=indent)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Decision":
