@@ -143,6 +143,8 @@ class Decision:
     norm: str | None = None
     #: what the clerk does next: proceed, await_approval, refused, ask_for_facts, not_regulated
     status: str | None = None
+    #: denied because no ground of the question applies (its grounds are exhaustive; `readings` says why)
+    no_ground: bool = False
     approvals: tuple = ()  # procedure.Approval: each gate in play, with its state
     filings: tuple = ()  # procedure.Filing: filings and reviews that are steps, never waited for
 
@@ -193,6 +195,7 @@ class Decision:
             "outcome": self.outcome,
             "norm": self.norm,
             "status": self.status,
+            "no_ground": self.no_ground,
             "approvals": [
                 {"rule": a.rule, "article": a.article, "kind": a.kind, "by": a.by, "level": a.level, "party": a.party,
                  "words": a.words, "state": a.state, "reading": a.reading, "for_exception": a.for_exception}
@@ -291,6 +294,7 @@ class Decision:
             policy=PolicyRef(**d["policy"]) if d["policy"] else None,
             norm=d["norm"],
             status=d["status"],
+            no_ground=d.get("no_ground", False),
             approvals=tuple(Approval(**a) for a in d["approvals"]),
             filings=tuple(Filing(**f) for f in d["filings"]),
             calendar=CalendarRef(**d["calendar"]) if d.get("calendar") else None,

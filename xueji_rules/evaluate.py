@@ -244,6 +244,11 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
             if date is not None or problem is not None:
                 deadlines.append(DeadlineItem(dl.title, date, rule.id, dl.en, problem))
     results = tuple(results)
+    # a denial with no failed rule: no ground of the question applies, and the question says its grounds are exhaustive
+    no_ground = outcome == "denied" and not failed
+    if no_ground:
+        for r in q.no_ground_readings:
+            readings[r] = None
     if outcome != "undetermined":
         missing = {}
     return Decision(
@@ -262,6 +267,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         steps=tuple(steps),
         deadlines=tuple(deadlines),
         readings=tuple([static.readings[r] for r in readings]),
+        no_ground=no_ground,
         parameters=static.parameters,
         policy=static.policy_ref,
         norm=norm,

@@ -234,6 +234,9 @@ class Question:
     source: str = attrs.field(eq=False, repr=False, default="")
     #: facts that cannot hold together (checked before answering; ``contradiction`` in each era's functions)
     contradictions: tuple = ()
+    #: the answer when grounds exist and none applies (denied: they are exhaustive; not_regulated), and why
+    when_no_ground: str = "denied"
+    no_ground_readings: tuple = ()
     #: explanation parts that depend only on the era's parameters (see evaluate._static): private,
     #: filled idempotently (two threads filling one key store equal values)
     _explain_cache: dict = attrs.field(eq=False, repr=False, factory=dict, alias="_explain_cache")

@@ -230,8 +230,11 @@ class BuildStage:
         if self.diags:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
+        no_ground_readings: tuple = ()
         for cbody, cdoc, cpath in contributions:
-            self.reading_ids(cdoc, cpath, cbody)  # a question may name the reading behind `when_no_ground`
+            ids = self.reading_ids(cdoc, cpath, cbody)  # a question may name the reading behind `when_no_ground`
+            if "when_no_ground" in cbody or ids:
+                no_ground_readings = ids
         no_ground = next((c[0]["when_no_ground"] for c in reversed(contributions) if "when_no_ground" in c[0]), "denied")
         source, ns = generate(qname, plans, compiler, no_ground)
         if certs:
@@ -268,6 +271,8 @@ class BuildStage:
             tuple(Certificate(c["certificate"], c["when"], c.get("note")) for c, _ in certs),
             source=source,
             contradictions=tuple(x for x, _ in contradictions),
+            when_no_ground=no_ground,
+            no_ground_readings=tuple(r for r in no_ground_readings if r in self.readings),
         )
         self.modules[qname] = (code, {**ns, **compiler.constants, "_cal": self.calendar})
         return question
