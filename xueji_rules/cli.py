@@ -150,6 +150,8 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     a.add_argument("--calendar", metavar="FILE",
                    help="the school's own calendar (YAML, a `calendar:` section as in a policy's calendar.yaml), "
                         "used instead of the policy's sample calendar")
+    a.add_argument("--reading", action="append", default=[], metavar="ID=OPTION",
+                   help="take another option of a reading with alternatives (repeatable; see `xueji readings REGION`)")
     _fmt_arg(a)
     color = a.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None,
@@ -257,6 +259,18 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n  xueji regions\n  xueji regions --format json",
     )
     _fmt_arg(r)
+
+    rd = sub.add_parser(
+        "readings", parents=[common], formatter_class=raw, help="readings with alternatives, and what switching them changes",
+        description="Each reading of the region that has alternatives (options), the option the policy takes (*), the rules "
+                    "that rely on it, and the compliance cases whose answer changes under each other option.",
+        epilog="examples:\n  xueji readings jiangsu\n  xueji readings nanchang --format json --no-cases\n"
+               "  xueji ask jiangsu transfer --facts examples/transfer-family-move.yaml --on 2025-03-03 "
+               "--reading transfer_review_is_approval=步骤",
+    )
+    rd.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
+    rd.add_argument("--no-cases", action="store_true", help="do not re-run the compliance cases under each option")
+    _fmt_arg(rd)
     return p
 
 
@@ -345,6 +359,45 @@ def _read_facts(spec: str, stdin):
     return load_facts_text(text, source)
 
 
+def _readings_arg(pairs: list[str]) -> dict | None:
+    """{id: option} from `--reading id=option` arguments."""
+    out = {}
+    for pair in pairs:
+        rid, sep, option = pair.partition("=")
+        if not sep or not rid or not option:
+            raise FactsError(f"--reading takes ID=OPTION (e.g. transfer_review_is_approval=步骤), not '{pair}'")
+        out[rid.strip()] = option.strip()
+    return out or None
+
+
+def cmd_readings(args, out, err, stdin) -> int:
+    from .load import load_policy
+    from .readings import reading_report
+
+    policy = load_policy(args.region)
+    report = reading_report(policy, with_cases=not args.no_cases)
+    if args.format == "json":
+        _dump(report, out)
+        return EXIT_OK
+    if not report:
+        out.write(f"{policy.id} has no reading with alternatives\n")
+        return EXIT_OK
+    for item in report:
+        out.write(f"{item['id']}  {item['title']}\n")
+        for option in item["options"]:
+            mark = "*" if option["option"] == item["chosen"] else " "
+            out.write(f"  {mark} {option['option']}: {option['meaning']}\n")
+            changed = option.get("cases_changed")
+            if changed is not None and option["option"] != item["chosen"]:
+                out.write(f"      {len(changed)} compliance case(s) answer differently" + (":" if changed else "") + "\n")
+                for c in changed[:10]:
+                    out.write(f"        {c['where']}  {c['note']}  ({c['from']} → {c['to']})\n")
+                if len(changed) > 10:
+                    out.write(f"        … and {len(changed) - 10} more\n")
+        out.write(f"    rules: {', '.join(item['rules']) or '—'}\n\n")
+    return EXIT_OK
+
+
 def cmd_ask(args, out, err, stdin) -> int:
     from .evaluate import evaluate
     from .load import load_policy
@@ -358,7 +411,8 @@ def cmd_ask(args, out, err, stdin) -> int:
         calendar = load_calendar(args.calendar)
     facts = _read_facts(args.facts, stdin)
     day = _day(args.on)
-    decision = evaluate(policy, question, facts, day, calendar)
+    readings = _readings_arg(args.reading)
+    decision = evaluate(policy, question, facts, day, calendar, readings)
     why = None
     if getattr(args, "why", False):
         from .explain import condition_parts
@@ -658,6 +712,7 @@ def cmd_regions(args, out, err, stdin) -> int:
 COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
     "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
+    "readings": cmd_readings,
 }
 
 
