@@ -89,7 +89,7 @@ def hand_suspension(F):
                 held = approval = True
             else:
                 failed.append("compulsory_class_hours")
-        if graduating:
+        if graduating and not ext:
             failed.append("compulsory_not_in_graduating_year")
             principle = True
         if ext:
@@ -119,12 +119,14 @@ def hand_suspension(F):
     else:
         grounds_exist = True
         abroad = reason == "going_abroad"
+        if ext and abroad:  # no senior rule applies to extending a suspension abroad
+            return "not_regulated", ()
         if not ext and not abroad:
             if F["absence.class_hours_missed"] * 3 > F["absence.year_total_class_hours"] and F["absence.still_unable_to_attend"]:
                 held = approval = True
             else:
                 failed.append("senior_class_hours")
-        if graduating:
+        if graduating and not ext:
             failed.append("senior_not_in_graduating_year")
             principle = True
         if ext and not abroad:

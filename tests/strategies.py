@@ -18,10 +18,11 @@ def fact_value(spec: FactSpec) -> st.SearchStrategy:
     """A valid value of one fact, in the plain JSON-ready form a client would send."""
     kind = spec.kind
     if kind == "int":
-        return st.integers(min_value=0, max_value=20)
+        return st.integers(min_value=spec.minimum, max_value=min(spec.maximum, spec.minimum + 2000))
     if kind == "number":
-        whole = st.integers(min_value=0, max_value=2000)
-        exact = st.fractions(min_value=0, max_value=2000, max_denominator=12).map(
+        top = min(spec.maximum, spec.minimum + 2000)
+        whole = st.integers(min_value=spec.minimum, max_value=top)
+        exact = st.fractions(min_value=spec.minimum, max_value=top, max_denominator=12).map(
             lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}")
         return st.one_of(whole, exact)
     if kind == "bool":
