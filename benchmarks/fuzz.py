@@ -156,6 +156,12 @@ def corpus(regions) -> str:
         parts.extend(policy.questions)
         parts.extend(r.id for q in policy.questions.values() for r in q.rules)
     parts.append("null true false None")  # JSON and Python words a diagnostic holds
+    # the vocabulary's keys and codes as "did you mean 'name'?" quotes them
+    from xueji_rules.facts.vocabulary import FACTS as _facts, GROUPS as _groups
+
+    words = {w for p in list(_facts) + list(_groups) for w in p.split(".")}
+    words |= {c for spec in _facts.values() for c in (spec.choices or {})}
+    parts.extend(f"'{w}'" for w in sorted(words))
     return "\n".join(parts)
 
 

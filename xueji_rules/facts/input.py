@@ -358,14 +358,16 @@ def _fast_converter(spec: FactSpec):
     return general
 
 
-_PLACES: dict = {}
-
-
 def _fast_place(path: str):
-    """A function value -> {path.level: code} for one place group, remembering what it has read."""
-    paths = {level: f"{path}.{level}" for level in ("province", "city", "county", "township", "school_district")}
+    """A function value -> {path.level: code} for one place group, remembering the places it has read.
 
-    def place(value, paths=paths):
+    Only a code, or a mapping of text levels, is remembered: {county: 320106.0} equals
+    {county: 320106} as a key, and is left to the general reader, which refuses the float.
+    """
+    paths = {level: f"{path}.{level}" for level in ("province", "city", "county", "township", "school_district")}
+    seen: dict = {}
+
+    def place(value, paths=paths, seen=seen):
         if type(value) is str:
             key = value
         elif type(value) is dict:
@@ -375,12 +377,13 @@ def _fast_place(path: str):
                     raise _Unusual
         else:
             raise _Unusual
-        levels = _PLACES.get(key)
-        if levels is None:
-            levels = read_place(value)  # PlaceError: read again by the general reader, which reports it
-            if len(_PLACES) < 4096:
-                _PLACES[key] = levels
-        return {paths[level]: code for level, code in levels.items()}
+        out = seen.get(key)
+        if out is None:
+            # a PlaceError goes to the general reader, which reports it
+            out = {paths[level]: code for level, code in read_place(value).items()}
+            if len(seen) < 4096:  # a registry's students live in a few hundred places
+                seen[key] = out
+        return out
 
     return place
 
