@@ -10,7 +10,7 @@ see values, in one of two ways, both read when the error is made:
 * :func:`show_values` in code, a context manager over a context variable, so one thread
   or one asyncio task showing values never makes another show them::
 
-      with xueji_rules.facts.privacy.show_values():
+      with xueji_rules.show_values():
           xr.ask("jiangsu", "suspension", facts)   # errors now quote the values
 
   ``show_values(False)`` hides values even when the environment variable is set (a

@@ -267,13 +267,11 @@ student.grade: expected a whole number from 1 to 12 年级, got a number above t
 The same holds for places (neither the code nor the name given is quoted) and for
 dates. Suggestions for misspelt keys and codes (*did you mean 'junior'?*) and the
 allowed codes are shown, as they come from the vocabulary. To see the values while
-debugging your own file, set the environment variable `ENV_NAME=1` (`xueji` also takes
-`--show-values`), or in Python:
+debugging your own file, set the environment variable `ENV_NAME=1` (for the `xueji`
+command as for scripts), or in Python:
 
 ```python
-from xueji_rules.facts.privacy import show_values
-
-with show_values():          # this thread or task only; show_values(False) hides them again
+with xr.show_values():       # this thread or task only; xr.show_values(False) hides them again
     xr.may_suspend("jiangsu", facts, on="2025-03-03")
 ```
 
@@ -281,7 +279,7 @@ Both are read when the error is made. A Decision keeps the facts it was given (t
 is its purpose): treat it, its JSON and its text as personal data too.
 
 事实属于个人信息。错误信息只给出路径、应有的类型与所给值的类型和长度，绝不显示值本身；调试自己的文件时，
-可设置环境变量 `ENV_NAME=1`（命令行 `--show-values`）或在代码中使用 `show_values()` 显示值。
+可设置环境变量 `ENV_NAME=1`，或在代码中使用 `xr.show_values()` 显示值。
 
 ### Places 地点
 
