@@ -215,6 +215,7 @@ def main(argv=None) -> int:
     allowed = corpus(regions)
     outcomes: collections.Counter = collections.Counter()
     failures: list[str] = []
+    kinds: collections.Counter = collections.Counter()
     slowest = 0.0
     started = time.perf_counter()
     calls = 0
@@ -230,17 +231,21 @@ def main(argv=None) -> int:
                     outcomes[f"error {exc.diagnostics[0].code if exc.diagnostics else exc.code}"] += 1
                     leak = echoed(facts, exc, allowed)
                     if leak:
+                        kinds["value echoed in an error"] += 1
                         failures.append(f"{region} {q}: the error quotes {leak!r}")
-                except Exception:  # noqa: BLE001 - an undocumented exception is what this run looks for
+                except Exception as exc:  # noqa: BLE001 - an undocumented exception is what this run looks for
+                    kinds[type(exc).__name__] += 1
                     failures.append(f"{region} {q} ({'decider' if fast else 'ask'}): {traceback.format_exc(limit=3)}"
                                     f"facts: {printable(repr(facts))[:500]}")
                 else:
                     if fast and not isinstance(answer, tuple) or not fast and not isinstance(answer, Decision):
+                        kinds["not a Decision"] += 1
                         failures.append(f"{region} {q}: answered {type(answer).__name__}")
                     outcomes[f"answer {answer[0] if fast else answer.outcome}"] += 1
                 took = time.perf_counter() - t0
                 slowest = max(slowest, took)
                 if took > args.max_seconds:
+                    kinds["too slow"] += 1
                     failures.append(f"{region} {q}: one call took {took:.2f} s; facts: {printable(repr(facts))[:500]}")
     elapsed = time.perf_counter() - started
     print(f"xueji_rules fuzz run — {dt.date.today().isoformat()}, seed {args.seed}: {calls:,} calls "
@@ -250,6 +255,8 @@ def main(argv=None) -> int:
     print(f"Decisions {answers:,}; documented errors {calls - answers - len(failures):,}; failures {len(failures):,}")
     for key, n in sorted(outcomes.items(), key=lambda kv: -kv[1])[:15]:
         print(f"  {key}: {n:,}")
+    if kinds:
+        print("Failures by kind: " + ", ".join(f"{k} {n:,}" for k, n in kinds.most_common()))
     for failure in failures[:10]:
         print("FAILURE:", failure)
     return 1 if failures else 0
