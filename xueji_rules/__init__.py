@@ -26,6 +26,7 @@ from .errors import (
 )
 from .evaluate import decide as _decide, decider as _decider, evaluate
 from .facts.input import FactValues, read_facts
+from .facts.privacy import show_values
 from .facts.vocabulary import Facts
 from .load import Registry, check_policy, load_policy
 from .locate import regions
@@ -41,6 +42,7 @@ __all__ = [
     "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "SchoolCalendar", "OUTCOMES",
     "XuejiError", "PolicyError", "FactsError", "DateError", "UnknownRegionError", "UnknownQuestionError",
     "CaseFileError", "CalendarError", "Diagnostic",
+    "show_values",
 ]
 
 
