@@ -33,6 +33,7 @@ the given streams, so tests run the command in-process. Facts are never logged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -107,6 +108,9 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show a traceback on internal errors")
+    common.add_argument("--show-values", action="store_true", default=argparse.SUPPRESS,
+                        help="quote the offending values in error messages (they are personal data: for debugging "
+                             "your own file; the same as XUEJI_SHOW_VALUES=1)")
     common.add_argument("--policies", action="append", metavar="DIR", default=argparse.SUPPRESS,
                         help="look region names up in DIR first (a folder of policies, or one policy folder, named "
                              "by its folder); repeatable; before XUEJI_POLICIES and the bundled policies")
@@ -731,7 +735,10 @@ def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
     from .locate import policy_roots_given
 
     try:
-        with policy_roots_given(*getattr(args, "policies", ())):
+        from .facts.privacy import show_values
+
+        with policy_roots_given(*getattr(args, "policies", ())), show_values(True) if getattr(
+                args, "show_values", False) else contextlib.nullcontext():
             return COMMANDS[args.command](args, out, err, inp)
     except XuejiError as exc:
         err.write(f"xueji: error: {exc}\n")

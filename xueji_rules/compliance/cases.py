@@ -87,6 +87,7 @@ ERROR_CODES = {
     "facts_invalid": "the facts are not valid (any reason)",
     "unknown_fact": "a fact that is not in the vocabulary",
     "facts_type": "a fact value of the wrong kind, or a date that does not exist",
+    "facts_range": "a number outside the range the vocabulary gives it (docs/facts.md)",
     "bad_date": "the date cannot be read, or no regulation is in force on it",
     "place_unknown": "a division code or place name that matches no division in force",
     "place_retired": "a division code that is no longer in force",

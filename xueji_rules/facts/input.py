@@ -523,7 +523,7 @@ def _read_general(data: Any, source: str | None, positions) -> FactValues:
                 said = str(exc) if isinstance(exc, ValueError) else f"got {kind_of(value)}"
                 hint = f"{path} is {spec.kind}{' (' + spec.unit + ')' if spec.unit else ''}: {spec.zh}"
                 if not show:
-                    hint += f"; to see the value, set {ENV}=1"
+                    hint += f"; to see the value, set {ENV}=1 (or xueji … --show-values)"
                 problems.append(Diagnostic(code, f"{path}: expected {expected(spec)}, {said}", source, line, col,
                                            path, hint))
 
