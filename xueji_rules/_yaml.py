@@ -171,7 +171,7 @@ class _Builder:
         except (ValueError, OverflowError, yaml.constructor.ConstructorError):
             if node.tag == "tag:yaml.org,2002:timestamp":
                 return node.value
-            self._diag("yaml_value", f"cannot read the value {node.value!r}", node, path)
+            self._diag("yaml_value", f"cannot read this value ({len(node.value)} characters) as {node.tag.rsplit(':', 1)[-1]}", node, path)
             return None
 
 

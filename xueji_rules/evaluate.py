@@ -135,7 +135,7 @@ def _run(q: Question, era: int, F, params, day, cal=None):
         raise  # a date outside the school calendar or the working-day data: said as such
     except (ArithmeticError, ValueError) as exc:
         raise FactsError("the facts cannot be computed with", (Diagnostic(
-            "facts_value", f"a rule of {q.id} cannot compute with these facts: {exc}", path=q.id,
+            "facts_value", f"a rule of {q.id} cannot compute with these facts ({type(exc).__name__})", path=q.id,
             hint="check totals (they cannot be 0), dates and durations (whole 年/月/周/日)"),)) from None
 
 
