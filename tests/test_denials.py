@@ -75,11 +75,6 @@ def _span(policy) -> tuple[dt.date, dt.date]:
 #: here), each with the facts that show it (asked on the region's sample date). Strict: once a
 #: policy is fixed, its entry must go.
 KNOWN = {
-    ("jiangsu", "borrowing"): {"request": {"borrowing": {"reason": "migrant_worker_child"}}},
-    ("jiangsu", "grade_change"): {"request": {"grade_change": {"kind": "ability_placement"}}},
-    ("jiangsu", "suspension"): {"absence": {"reason": "going_abroad"}, "request": {"suspension": {"is_extension": True}}},
-    ("jiangsu", "transfer"): {"student": {"stage": "junior"}, "request": {"transfer": {
-        "reason": "demolition_or_sale", "to_school": {"is_hukou_area": False}}}},
     ("shandong", "enrolment"): {"student": {"stage": "junior"}, "request": {"enrolment": {"entrance_exam": False}}},
     ("shandong", "transfer"): {"request": {"transfer": {"reason": "arranged_by_bureau"}}},
     ("shandong/jinxiang", "enrolment"): {"student": {"stage": "junior"}, "request": {"enrolment": {"entrance_exam": False}}},
