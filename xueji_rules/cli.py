@@ -44,7 +44,7 @@ import attrs
 from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
-from .toolkit import lint
+from .toolkit import edges, lint
 
 
 class UsageError(XuejiError):
@@ -259,6 +259,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     )
     _fmt_arg(r)
     lint.add_parser(sub, common, parser_class)
+    edges.add_parser(sub, common, parser_class)
     return p
 
 
@@ -660,7 +661,7 @@ def cmd_regions(args, out, err, stdin) -> int:
 COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
     "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
-    "lint": lint.run,
+    "lint": lint.run, "cases": edges.run,
 }
 
 
