@@ -727,3 +727,13 @@ def test_every_help_example_runs(monkeypatch):
             assert code in (0, 1), f"`{line.strip()}` exited {code}: {err}"
             tried += 1
     assert tried >= 20
+
+
+def test_show_values_quotes_the_value_only_when_asked(tmp_path):
+    """By default an error names the path and the value's kind, never the value; --show-values quotes it."""
+    f = tmp_path / "f.yaml"
+    f.write_text('student: {stage: junior, grade: "张伟 320102200503071234"}\n', encoding="utf-8")
+    code, _, err = run("ask", "jiangsu", "suspension", "--facts", f, "--on", "2025-03-03")
+    assert code == 2 and "320102200503071234" not in err and "student.grade" in err
+    code, _, err = run("ask", "jiangsu", "suspension", "--facts", f, "--on", "2025-03-03", "--show-values")
+    assert code == 2 and "320102200503071234" in err

@@ -77,6 +77,8 @@ def _span(policy) -> tuple[dt.date, dt.date]:
 KNOWN = {
     ("jiangsu", "borrowing"): {"request": {"borrowing": {"reason": "migrant_worker_child"}}},
     ("jiangsu", "grade_change"): {"request": {"grade_change": {"kind": "ability_placement"}}},
+    # found when the facts generators began to respect the vocabulary's ranges (facts-reader branch)
+    ("jiangsu", "registry_cancellation"): {"request": {"cancellation": {"ground": "dropout"}}},
     ("jiangsu", "suspension"): {"absence": {"reason": "going_abroad"}, "request": {"suspension": {"is_extension": True}}},
     ("jiangsu", "transfer"): {"student": {"stage": "junior"}, "request": {"transfer": {
         "reason": "demolition_or_sale", "to_school": {"is_hukou_area": False}}}},

@@ -107,18 +107,22 @@ class TestErrors:
         assert info.value.code == code
         assert info.value.field == field or (field is None and info.value.field in (None, "township"))
 
-    def test_the_facts_error_names_the_path_and_the_code_never_the_name(self):
-        """A FactsError points at the place's path; a code may be quoted, a place name never is."""
-        with pytest.raises(FactsError) as info:
-            read_facts({"student": {"school": {"place": {"city": "南京市", "county": "320302"}},
-                                    "hukou": {"county": "鼓楼区"}}})
-        by_path = {d.path: d for d in info.value.diagnostics}
-        mismatch = by_path["student.school.place.county"]
-        assert mismatch.code == "place_mismatch" and "320302" in mismatch.message
-        ambiguous = by_path["student.hukou.county"]
-        assert ambiguous.code == "place_ambiguous"
-        for d in info.value.diagnostics:
-            assert "南京" not in d.message and "鼓楼" not in d.message
+    def test_the_facts_error_names_the_path_never_the_code_or_the_name(self):
+        """A FactsError points at the place's path; neither the code nor the name given is quoted by default,
+        the code is when values are shown, and a place name never is."""
+        from xueji_rules.facts.privacy import show_values
+
+        facts = {"student": {"school": {"place": {"city": "南京市", "county": "320302"}}, "hukou": {"county": "鼓楼区"}}}
+        for show in (False, True):
+            with show_values(show), pytest.raises(FactsError) as info:
+                read_facts(facts)
+            by_path = {d.path: d for d in info.value.diagnostics}
+            mismatch = by_path["student.school.place.county"]
+            assert mismatch.code == "place_mismatch" and ("320302" in mismatch.message) is show
+            ambiguous = by_path["student.hukou.county"]
+            assert ambiguous.code == "place_ambiguous" and ("320106" in ambiguous.message) is show
+            for d in info.value.diagnostics:
+                assert "南京" not in d.message and "鼓楼" not in d.message
 
     def test_an_error_in_a_facts_file_points_at_its_line(self):
         """Errors in YAML facts carry the line of the level at fault."""

@@ -26,6 +26,7 @@ from .errors import (
 )
 from .evaluate import decide as _decide, decider as _decider, evaluate
 from .facts.input import FactValues, read_facts
+from .facts.privacy import show_values
 from .facts.vocabulary import Facts
 from .load import Registry, check_policy, load_policy
 from .locate import regions
@@ -41,6 +42,7 @@ __all__ = [
     "Decision", "RuleResult", "Facts", "FactValues", "Policy", "StudentId", "SchoolCalendar", "OUTCOMES",
     "XuejiError", "PolicyError", "FactsError", "DateError", "UnknownRegionError", "UnknownQuestionError",
     "CaseFileError", "CalendarError", "Diagnostic",
+    "show_values",
 ]
 
 
@@ -48,35 +50,38 @@ def _policy(region) -> Policy:
     return region if isinstance(region, Policy) else load_policy(region)
 
 
-def ask(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None) -> Decision:
+def ask(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None, readings=None) -> Decision:
     """Answer ``question`` for a student in ``region`` on date ``on`` (default: today, Asia/Shanghai).
 
     ``facts`` is a nested dict, YAML/JSON already parsed, or an attrs ``Facts``.
     ``calendar`` is the school's own calendar (a file path, a mapping, or one
     ``load_calendar`` read), used instead of the policy's sample calendar; the
-    Decision's ``calendar`` says which one answered.
+    Decision's ``calendar`` says which one answered. ``readings`` switches readings that
+    have alternatives (``{"transfer_review_is_approval": "步骤"}``; `xueji readings REGION`
+    lists them); the Decision's ``readings`` say which option answered.
     Raises UnknownRegionError, UnknownQuestionError, FactsError, DateError or CalendarError.
     """
-    return evaluate(_policy(region), question, facts, on, calendar)
+    return evaluate(_policy(region), question, facts, on, calendar, readings)
 
 
-def decide(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None) -> tuple[str, tuple]:
+def decide(region: str | Policy, question: str, facts: Any, on=None, *, calendar=None,
+           readings=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) only, without building the explanation."""
-    return _decide(_policy(region), question, facts, on, calendar)
+    return _decide(_policy(region), question, facts, on, calendar, readings)
 
 
-def decider(region: str | Policy, question: str, on=None, *, calendar=None):
+def decider(region: str | Policy, question: str, on=None, *, calendar=None, readings=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
     The policy, question, date and calendar are resolved once, ahead of
     evaluation: the fastest way to check many students of a school on the same day.
     """
-    return _decider(_policy(region), question, on, calendar)
+    return _decider(_policy(region), question, on, calendar, readings)
 
 
 def _question(name: str, doc: str):
-    def helper(region: str | Policy, facts: Any, on=None, *, calendar=None) -> Decision:
-        return ask(region, name, facts, on, calendar=calendar)
+    def helper(region: str | Policy, facts: Any, on=None, *, calendar=None, readings=None) -> Decision:
+        return ask(region, name, facts, on, calendar=calendar, readings=readings)
 
     helper.__name__ = helper.__qualname__ = {
         "transfer": "may_transfer", "borrowing": "may_borrow", "suspension": "may_suspend",

@@ -33,6 +33,7 @@ the given streams, so tests run the command in-process. Facts are never logged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -108,6 +109,9 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show a traceback on internal errors")
+    common.add_argument("--show-values", action="store_true", default=argparse.SUPPRESS,
+                        help="quote the offending values in error messages (they are personal data: for debugging "
+                             "your own file; the same as XUEJI_SHOW_VALUES=1)")
     common.add_argument("--policies", action="append", metavar="DIR", default=argparse.SUPPRESS,
                         help="look region names up in DIR first (a folder of policies, or one policy folder, named "
                              "by its folder); repeatable; before XUEJI_POLICIES and the bundled policies")
@@ -151,6 +155,8 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     a.add_argument("--calendar", metavar="FILE",
                    help="the school's own calendar (YAML, a `calendar:` section as in a policy's calendar.yaml), "
                         "used instead of the policy's sample calendar")
+    a.add_argument("--reading", action="append", default=[], metavar="ID=OPTION",
+                   help="take another option of a reading with alternatives (repeatable; see `xueji readings REGION`)")
     _fmt_arg(a)
     color = a.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None,
@@ -258,6 +264,18 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n  xueji regions\n  xueji regions --format json",
     )
     _fmt_arg(r)
+
+    rd = sub.add_parser(
+        "readings", parents=[common], formatter_class=raw, help="readings with alternatives, and what switching them changes",
+        description="Each reading of the region that has alternatives (options), the option the policy takes (*), the rules "
+                    "that rely on it, and the compliance cases whose answer changes under each other option.",
+        epilog="examples:\n  xueji readings jiangsu\n  xueji readings nanchang --format json --no-cases\n"
+               "  xueji ask jiangsu transfer --facts examples/transfer-family-move.yaml --on 2025-03-03 "
+               "--reading transfer_review_is_approval=步骤",
+    )
+    rd.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
+    rd.add_argument("--no-cases", action="store_true", help="do not re-run the compliance cases under each option")
+    _fmt_arg(rd)
     lint.add_parser(sub, common, parser_class)
     edges.add_parser(sub, common, parser_class)
     return p
@@ -348,6 +366,45 @@ def _read_facts(spec: str, stdin):
     return load_facts_text(text, source)
 
 
+def _readings_arg(pairs: list[str]) -> dict | None:
+    """{id: option} from `--reading id=option` arguments."""
+    out = {}
+    for pair in pairs:
+        rid, sep, option = pair.partition("=")
+        if not sep or not rid or not option:
+            raise FactsError(f"--reading takes ID=OPTION (e.g. transfer_review_is_approval=步骤), not '{pair}'")
+        out[rid.strip()] = option.strip()
+    return out or None
+
+
+def cmd_readings(args, out, err, stdin) -> int:
+    from .load import load_policy
+    from .readings import reading_report
+
+    policy = load_policy(args.region)
+    report = reading_report(policy, with_cases=not args.no_cases)
+    if args.format == "json":
+        _dump(report, out)
+        return EXIT_OK
+    if not report:
+        out.write(f"{policy.id} has no reading with alternatives\n")
+        return EXIT_OK
+    for item in report:
+        out.write(f"{item['id']}  {item['title']}\n")
+        for option in item["options"]:
+            mark = "*" if option["option"] == item["chosen"] else " "
+            out.write(f"  {mark} {option['option']}: {option['meaning']}\n")
+            changed = option.get("cases_changed")
+            if changed is not None and option["option"] != item["chosen"]:
+                out.write(f"      {len(changed)} compliance case(s) answer differently" + (":" if changed else "") + "\n")
+                for c in changed[:10]:
+                    out.write(f"        {c['where']}  {c['note']}  ({c['from']} → {c['to']})\n")
+                if len(changed) > 10:
+                    out.write(f"        … and {len(changed) - 10} more\n")
+        out.write(f"    rules: {', '.join(item['rules']) or '—'}\n\n")
+    return EXIT_OK
+
+
 def cmd_ask(args, out, err, stdin) -> int:
     from .evaluate import evaluate
     from .load import load_policy
@@ -361,7 +418,8 @@ def cmd_ask(args, out, err, stdin) -> int:
         calendar = load_calendar(args.calendar)
     facts = _read_facts(args.facts, stdin)
     day = _day(args.on)
-    decision = evaluate(policy, question, facts, day, calendar)
+    readings = _readings_arg(args.reading)
+    decision = evaluate(policy, question, facts, day, calendar, readings)
     why = None
     if getattr(args, "why", False):
         from .explain import condition_parts
@@ -661,6 +719,7 @@ def cmd_regions(args, out, err, stdin) -> int:
 COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
     "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
+    "readings": cmd_readings,
     "lint": lint.run, "cases": edges.run,
 }
 
@@ -680,7 +739,10 @@ def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
     from .locate import policy_roots_given
 
     try:
-        with policy_roots_given(*getattr(args, "policies", ())):
+        from .facts.privacy import show_values
+
+        with policy_roots_given(*getattr(args, "policies", ())), show_values(True) if getattr(
+                args, "show_values", False) else contextlib.nullcontext():
             return COMMANDS[args.command](args, out, err, inp)
     except XuejiError as exc:
         err.write(f"xueji: error: {exc}\n")

@@ -95,6 +95,7 @@ class ReadingItem:
     id: str
     title: str
     text: str
+    option: str | None = None  # for a reading with alternatives: the option that answered (asked for, or chosen)
 
 
 @attrs.frozen
@@ -236,7 +237,7 @@ class Decision:
                  "problem": d.problem}
                 for d in self.deadlines
             ],
-            "readings": [{"id": r.id, "title": r.title, "text": r.text} for r in self.readings],
+            "readings": [{"id": r.id, "title": r.title, "text": r.text, "option": r.option} for r in self.readings],
             "parameters": {p.name: {"value": _json(p.value), "unit": p.unit, "title": p.title} for p in self.parameters},
             "policy": attrs.asdict(self.policy) if self.policy else None,
             "calendar": attrs.asdict(self.calendar) if self.calendar else None,
@@ -289,7 +290,7 @@ class Decision:
                              x.get("problem"))
                 for x in d["deadlines"]
             ),
-            readings=tuple(ReadingItem(r["id"], r["title"], r["text"]) for r in d["readings"]),
+            readings=tuple(ReadingItem(r["id"], r["title"], r["text"], r.get("option")) for r in d["readings"]),
             parameters=tuple(ParameterValue(k, _freeze(v["value"]), v["unit"], v["title"]) for k, v in d["parameters"].items()),
             policy=PolicyRef(**d["policy"]) if d["policy"] else None,
             norm=d["norm"],

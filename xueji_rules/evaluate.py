@@ -17,6 +17,8 @@ import datetime as _dt
 import functools
 from typing import Any
 
+import attrs
+
 from .decision import (
     CalendarRef,
     Decision,
@@ -27,7 +29,9 @@ from .decision import (
     RuleResult,
     StepItem,
 )
-from .errors import DateError, Diagnostic, FactsError
+from collections.abc import Mapping
+
+from .errors import DateError, Diagnostic, FactsError, did_you_mean
 from .facts.input import FactValues, jsonable, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
 from .procedure import exception_may_change, settle, status as status_of
@@ -76,6 +80,37 @@ def _check_contradictions(q: Question, era: int, F, params, day, cal=None) -> No
         path=", ".join(x.facts), hint="correct one of: " + ", ".join(x.facts)),))
 
 
+def with_readings(policy: Policy, F, readings) -> dict:
+    """The facts with the readings asked for (``{"one_year_inclusive": "exclusive"}``) added, checked.
+
+    A reading named must be one with alternatives (``options:``) and the option one of them;
+    anything else is a FactsError (``unknown_reading``, ``bad_choice``).
+    """
+    if not readings:
+        return F
+    if not isinstance(readings, Mapping):
+        raise FactsError("readings are given as {reading id: option}", (Diagnostic(
+            "bad_choice", "readings must be a mapping of reading ids to options", path="readings"),))
+    problems, extra = [], {}
+    for rid, option in readings.items():
+        reading = policy.readings.get(rid) if isinstance(rid, str) else None
+        if reading is None or not reading.options:
+            switchable = [r for r, v in policy.readings.items() if v.options]
+            problems.append(Diagnostic("unknown_reading", f"{policy.id} has no reading '{rid}' with alternatives",
+                                       path=f"readings.{rid}", hint=did_you_mean(str(rid), switchable)
+                                       or "readings with alternatives: " + ", ".join(switchable)))
+            continue
+        options = dict(reading.options)
+        if option not in options:
+            problems.append(Diagnostic("bad_choice", f"'{option}' is not an option of {rid}", path=f"readings.{rid}",
+                                       hint="options: " + ", ".join(options)))
+            continue
+        extra["reading." + rid] = option
+    if problems:
+        raise FactsError("the readings asked for are not valid", tuple(problems))
+    return {**F, **extra}
+
+
 def given_calendar(calendar) -> SchoolCalendar | None:
     """The calendar given at ask time, loaded and validated (CalendarError), or None."""
     if calendar is None or type(calendar) is SchoolCalendar:
@@ -104,24 +139,26 @@ def _run(q: Question, era: int, F, params, day, cal=None):
             hint="check totals (they cannot be 0), dates and durations (whole 年/月/周/日)"),)) from None
 
 
-def decide(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None) -> tuple[str, tuple]:
+def decide(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None,
+           readings=None) -> tuple[str, tuple]:
     """(outcome, failed rule ids) with no explanation: the fast path."""
     q = _question(policy, question)
     day = _date(on)
     policy.in_force(day)
     cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
+    F = with_readings(policy, fv.values, readings)
     era = policy.era(day)
-    outcome, failed, statuses = _run(q, era, fv.values, policy.parameters_on(day), day, cal)
-    if exception_may_change(outcome, fv.values, q):
-        outcome = settle(q.rules, statuses, fv.values, outcome)[1]
+    outcome, failed, statuses = _run(q, era, F, policy.parameters_on(day), day, cal)
+    if readings or exception_may_change(outcome, F, q):
+        outcome = settle(q.rules, statuses, F, outcome)[1]
     return outcome, failed
 
 
 _SIMPLE = (int, str, bool, type(None))
 
 
-def decider(policy: Policy, question: str | Question, on=None, calendar=None):
+def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
     Parameters (and a calendar given) are resolved for the date once, ahead of
@@ -138,10 +175,15 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None):
     if cal is not None:
         kernel = functools.partial(kernel, _cal=cal)
     checks = bool(q.contradictions)
+    chosen = with_readings(policy, {}, readings)  # checked once
 
     def run(facts) -> tuple[str, tuple]:
         try:
             F = facts.values if type(facts) is FactValues else read_facts(facts).values
+            if chosen:
+                F = {**F, **chosen}
+                outcome, failed, statuses = kernel(F, params, day)
+                return settle(q.rules, statuses, F, outcome)[1], failed
             if checks:
                 _check_contradictions(q, era, F, params, day, cal)
             answer = kernel(F, params, day, False)
@@ -166,7 +208,8 @@ def _value(v):
     return tuple(p) if isinstance(p, list) else p
 
 
-def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None) -> Decision:
+def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, calendar=None,
+             readings=None) -> Decision:
     """The full Decision for one question about one student on one date.
 
     ``facts`` is a nested dict, an attrs ``Facts`` or checked FactValues; ``on``
@@ -182,7 +225,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
     policy.in_force(day)
     cal = None if calendar is None else given_calendar(calendar)
     fv = facts if isinstance(facts, FactValues) else read_facts(facts)
-    F = fv.values
+    F = with_readings(policy, fv.values, readings)
     params = policy.parameters_on(day)
     era = policy.era(day)
     functions = q.by_era[era]
@@ -266,7 +309,8 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         documents=tuple(documents),
         steps=tuple(steps),
         deadlines=tuple(deadlines),
-        readings=tuple([static.readings[r] for r in readings]),
+        readings=tuple([static.readings[r] if static.readings[r].option is None or "reading." + r not in F
+                        else attrs.evolve(static.readings[r], option=F["reading." + r]) for r in readings]),
         no_ground=no_ground,
         parameters=static.parameters,
         policy=static.policy_ref,
@@ -305,7 +349,8 @@ class _Static:
                 used[n] = ParameterValue(n, _value(params[n]), p.unit, p.title)
         self.parameters = tuple(used.values())
         self.readings = {
-            rid: ReadingItem(rid, policy.readings[rid].title, policy.readings[rid].text) for rid in policy.readings
+            rid: ReadingItem(rid, policy.readings[rid].title, policy.readings[rid].text, policy.readings[rid].chosen)
+            for rid in policy.readings
         }
         self.policy_ref = PolicyRef(policy.id, policy.jurisdiction_name, policy.title, policy.document_number,
                                     policy.version, policy.content_hash)

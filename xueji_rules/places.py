@@ -75,11 +75,21 @@ class Division:
 
 
 class PlaceError(ValueError):
-    """A place that cannot be read: ``code`` is the diagnostic code, ``field`` the level at fault."""
+    """A place that cannot be read: ``code`` is the diagnostic code, ``field`` the level at fault.
 
-    def __init__(self, code: str, message: str, field: str | None = None, hint: str | None = None):
+    ``message`` never quotes the codes or names given (a student's place is personal data);
+    ``detail`` is the same message with them, for when values may be shown.
+    """
+
+    def __init__(self, code: str, message: str, field: str | None = None, hint: str | None = None,
+                 detail: str | None = None):
         super().__init__(message)
         self.code, self.message, self.field, self.hint = code, message, field, hint
+        self.detail = detail or message
+
+
+#: The longest name or code read for one level of a place.
+MAX_LEVEL_CHARS = 64
 
 
 @functools.cache
@@ -113,11 +123,12 @@ def division(code: str) -> Division:
     """The division in force with this 6-digit code; PlaceError ``place_retired`` or ``place_unknown``."""
     d = table().get(code)
     if d is None:
-        raise PlaceError("place_unknown", f"{code} is not a GB/T 2260 division code",
-                         hint="give the 6-digit code in force (GB/T 2260), e.g. 320106")
+        raise PlaceError("place_unknown", "the code is not a GB/T 2260 division code",
+                         hint="give the 6-digit code in force (GB/T 2260), e.g. 320106",
+                         detail=f"{code} is not a GB/T 2260 division code")
     if not d.current:
-        raise PlaceError("place_retired", f"{code} is a retired division code",
-                         hint="give the code in force today for the place")
+        raise PlaceError("place_retired", "the code is a retired division code",
+                         hint="give the code in force today for the place", detail=f"{code} is a retired division code")
     return d
 
 
@@ -149,8 +160,9 @@ def _resolve(value: str, level: str, known: Mapping[str, str]) -> str:
     if _CODE.fullmatch(value):
         d = division(value)
         if not _at_level(d, level):
-            raise PlaceError("place_level", f"{value} is not a {level}-level code", level,
-                             f"give the {level} ({LEVEL_ZH[level]}) here, or the whole place as one code")
+            raise PlaceError("place_level", f"the code is not a {level}-level code", level,
+                             f"give the {level} ({LEVEL_ZH[level]}) here, or the whole place as one code",
+                             f"{value} is not a {level}-level code")
         return value
     matches = [d for d in _by_name().get(value, ()) if _at_level(d, level)
                and all(_levels_of(d).get(k) == v for k, v in known.items())]
@@ -159,8 +171,9 @@ def _resolve(value: str, level: str, known: Mapping[str, str]) -> str:
                          "give the GB/T 2260 code, or the name as the official list writes it (e.g. 南京市)")
     if len(matches) > 1:
         codes = ", ".join(d.code for d in matches)
-        raise PlaceError("place_ambiguous", f"the {level} name matches several divisions ({codes})", level,
-                         "give the code, or the province and city as well")
+        raise PlaceError("place_ambiguous", f"the {level} name matches {len(matches)} divisions", level,
+                         "give the code, or the province and city as well",
+                         f"the {level} name matches several divisions ({codes})")
     return matches[0].code
 
 
@@ -172,7 +185,7 @@ def read_place(value: Any) -> dict[str, str]:
     filled in from the finest one. Returns the levels known, as codes (township names and
     district ids as given). Raises PlaceError naming the level at fault.
     """
-    if isinstance(value, bool) or not isinstance(value, (str, int, Mapping)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, Mapping)) or not _short(value):
         raise PlaceError("facts_type", "a place is a division code or a mapping of province, city, county …")
     if not isinstance(value, Mapping):
         text = str(value).strip()
@@ -184,20 +197,29 @@ def read_place(value: Any) -> dict[str, str]:
         else:
             raise PlaceError("facts_type", "a place given as text must be a 6-digit division code or a 9-digit township code",
                              hint="write names as a mapping: {province: 江苏省, city: 南京市, county: 鼓楼区}")
-    unknown = [k for k in value if k not in LEVELS]
+    unknown = [k for k in value if not isinstance(k, str) or k not in LEVELS]
     if unknown:
         raise PlaceError("unknown_fact", "not a level of a place", str(unknown[0]),
                          "known here: " + ", ".join(LEVELS))
-    given = {k: str(v).strip() for k, v in value.items() if v is not None}
     for k, v in value.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (str, int))):
-            raise PlaceError("facts_type", "a level of a place is a code or a name", k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (str, int)) or not _short(v)):
+            raise PlaceError("facts_type", f"a level of a place is a code or a name of at most {MAX_LEVEL_CHARS} characters", k)
+    given = {k: str(v).strip() for k, v in value.items() if v is not None}
     try:
         return _read_levels(given)
     except PlaceError as exc:
         if exc.field is None:
             exc.field = next((k for k in LEVELS if k in given), None)
         raise
+
+
+def _short(value: Any) -> bool:
+    """Whether a code or name is short enough to read (a mapping is checked level by level)."""
+    if isinstance(value, str):
+        return len(value) <= MAX_LEVEL_CHARS
+    if isinstance(value, int):
+        return value.bit_length() <= 64
+    return True
 
 
 def _read_levels(given: dict[str, str]) -> dict[str, str]:
@@ -213,8 +235,8 @@ def _read_levels(given: dict[str, str]) -> dict[str, str]:
         implied = _levels_of(division(code))
         for k, v in implied.items():
             if k in out and out[k] != v:
-                raise PlaceError("place_mismatch", f"{level} {code} is not in {k} {out[k]}", level,
-                                 "the levels of one place must agree")
+                raise PlaceError("place_mismatch", f"the {level} is not in the {k} given", level,
+                                 "the levels of one place must agree", f"{level} {code} is not in {k} {out[k]}")
         out.update(implied)
     township = given.get("township")
     if township is not None:
@@ -222,14 +244,16 @@ def _read_levels(given: dict[str, str]) -> dict[str, str]:
             county = township[:6]
             d = table().get(county)
             if d is not None and not d.current:
-                raise PlaceError("place_retired", f"{township} is in a retired county code ({county})", "township",
-                                 "give the code in force today for the place")
+                raise PlaceError("place_retired", "the township code is in a retired county code", "township",
+                                 "give the code in force today for the place",
+                                 f"{township} is in a retired county code ({county})")
             if d is None or d.county != county:
-                raise PlaceError("place_unknown", f"{township} is not in a county in force ({county})", "township",
-                                 "a township code is the county's 6 digits and 3 more")
+                raise PlaceError("place_unknown", "the township code is not in a county in force", "township",
+                                 "a township code is the county's 6 digits and 3 more",
+                                 f"{township} is not in a county in force ({county})")
             if "county" in out and out["county"] != county:
-                raise PlaceError("place_mismatch", f"township {township} is not in county {out['county']}", "township",
-                                 "the levels of one place must agree")
+                raise PlaceError("place_mismatch", "the township is not in the county given", "township",
+                                 "the levels of one place must agree", f"township {township} is not in county {out['county']}")
             out.update(_levels_of(d))
         elif "county" not in out:
             raise PlaceError("place_incomplete", "a township name needs the county it is in", "township",

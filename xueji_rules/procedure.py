@@ -129,6 +129,15 @@ class Filing:
     reading: str | None = None
 
 
+def is_gate(item: ProcedureItem, F) -> bool:
+    """Whether the item waits (and can refuse): a review by the option of its reading asked for, else as loaded."""
+    if item.kind == "审核" and item.reading and item.party:
+        option = F.get("reading." + item.reading)
+        if option is not None:
+            return option == "批准"
+    return item.gate
+
+
 def state_of(F, item: ProcedureItem) -> str:
     """given when a party (any one, for alternatives) has given it; refused when every party has refused."""
     states = [F.get(f) for f in item.facts]
@@ -154,7 +163,7 @@ def settle(rules, statuses, F, outcome: str):
             continue
         article = rule.article.id
         for item in rule.procedure:
-            if not item.gate:
+            if not is_gate(item, F):
                 if code in (1, 3):
                     filings.append(Filing(rule.id, article, item.kind, item.by, item.level, item.words, item.reading))
                 continue
@@ -184,6 +193,9 @@ def settle(rules, statuses, F, outcome: str):
             # the exception is granted: the answer is what it would be without the 原则上不 rules
             required = any(code == 1 and rule.strength == "应当" for rule, code in zip(rules, statuses))
             norm = "required" if required else "allowed"
+    if outcome == "allowed_with_approval" and not approvals and any(k.startswith("reading.") for k in F):
+        # a review switched to a step by the reading asked for: nothing is waited for any more
+        return norm, ("allowed" if norm == "allowed" else outcome), (), tuple(filings)
     gated = any(a.state != REFUSED or a.for_exception for a in approvals) or outcome == "allowed_with_approval"
     legacy = outcome if norm == outcome or (norm == "allowed" and outcome == "allowed_with_approval") else \
         LEGACY_OUTCOME[(norm, gated)]

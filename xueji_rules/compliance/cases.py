@@ -67,8 +67,8 @@ from ..facts.vocabulary import CERTIFICATES, FACTS, PARTIES
 from ..policy import OUTCOMES
 from ..procedure import NORMS, STATUSES
 
-FILE_KEYS = ("question", "on", "facts", "calendar", "cases")
-CASE_KEYS = ("note", "facts", "on", "calendar", "want")
+FILE_KEYS = ("question", "on", "facts", "calendar", "readings", "cases")
+CASE_KEYS = ("note", "facts", "on", "calendar", "readings", "want")
 WANT_KEYS = ("outcome", "norm", "status", "awaiting", "failed", "held", "certificate", "missing", "approvers", "why",
              "deadlines", "error")
 ID_CASE_KEYS = ("note", "number", "stage", "want")
@@ -87,6 +87,7 @@ ERROR_CODES = {
     "facts_invalid": "the facts are not valid (any reason)",
     "unknown_fact": "a fact that is not in the vocabulary",
     "facts_type": "a fact value of the wrong kind, or a date that does not exist",
+    "facts_range": "a number outside the range the vocabulary gives it (docs/facts.md)",
     "bad_date": "the date cannot be read, or no regulation is in force on it",
     "place_unknown": "a division code or place name that matches no division in force",
     "place_retired": "a division code that is no longer in force",
@@ -172,6 +173,8 @@ class Case:
     region: str | None = None
     #: the school's own calendar (a SchoolCalendar) given by the case or its file; None: the policy's
     calendar: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
+    #: readings switched for this case ({reading id: option}), the file's merged under the case's
+    readings: dict = attrs.field(factory=dict, eq=False, repr=False, hash=False)
 
     @property
     def name(self) -> str:
@@ -462,6 +465,7 @@ class _Reader(_IdReader):
         default_on = self.date(top["on"], ("on",)) if "on" in top else None
         base = self.facts(top.get("facts"), ("facts",))
         file_has_calendar, file_calendar = self.calendar(top, ())
+        file_readings = self.readings(top, ())
 
         raw_cases = self.case_list(top)
         if raw_cases is None:
@@ -482,6 +486,7 @@ class _Reader(_IdReader):
 
             facts = self.facts(raw.get("facts"), path + ("facts",))
             want = self.want(raw, path, rules)
+            case_readings = {**file_readings, **self.readings(raw, path)}
             has_calendar, calendar = self.calendar(raw, path)
             if not has_calendar:
                 has_calendar, calendar = file_has_calendar, file_calendar
@@ -495,8 +500,31 @@ class _Reader(_IdReader):
                 file=doc.file, line=line, index=i, note=note, question=question, on=on,
                 facts=deep_merge(base, facts), want=want,
                 positions=_FactPositions(doc, path + ("facts",), ("facts",)), calendar=calendar,
+                readings=case_readings,
             ))
         return cases
+
+    def readings(self, node: dict, path: tuple) -> dict:
+        """The readings switched under ``readings:`` ({id: option}); checked against the policy when there is one."""
+        value = node.get("readings")
+        if value is None:
+            return {}
+        rpath = path + ("readings",)
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            self.diag("bad_type", "readings maps a reading's id to the option taken", rpath,
+                      "write e.g. `readings: {transfer_review_is_approval: 步骤}` (see `xueji readings REGION`)")
+            return {}
+        if self.policy is not None:
+            for rid, option in value.items():
+                reading = self.policy.readings.get(rid)
+                if reading is None or not reading.options:
+                    switchable = [r for r, v in self.policy.readings.items() if v.options]
+                    self.diag("unknown_reading", f"no reading '{rid}' with alternatives", rpath + (rid,),
+                              did_you_mean(rid, switchable) or "readings with alternatives: " + ", ".join(switchable))
+                elif option not in dict(reading.options):
+                    self.diag("bad_choice", f"'{option}' is not an option of {rid}", rpath + (rid,),
+                              "options: " + ", ".join(k for k, _ in reading.options))
+        return dict(value)
 
     def want(self, raw: dict, path: tuple, rules: dict | None) -> Want | None:
         wpath = path + ("want",)

@@ -205,7 +205,8 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
     want = case.want
     try:
         facts = read_facts(case.facts, source=case.file, positions=case.positions)
-        decision = evaluate(policy, case.question, facts, case.on, getattr(case, "calendar", None))
+        decision = evaluate(policy, case.question, facts, case.on, getattr(case, "calendar", None),
+                            getattr(case, "readings", None) or None)
     except XuejiError as err:
         first = str(err).split("\n")[0]
         if want.error is not None:

@@ -212,18 +212,24 @@ def may_fail(code: str) -> bool:
             or "_add_working_days" in code or "_within(" in code or "_cal." in code)
 
 
+#: A condition names a reading's chosen option as ``reading.<id>`` (a switchable reading, docs/policy-language.md).
+READING_PREFIX = "reading."
+
+
 class Scope:
     """What bare names mean where a condition is compiled: parameters, definitions, extras."""
 
     def __init__(self, parameters: dict[str, Type], definitions: dict[str, Compiled],
                  extras: dict[str, Compiled] | None = None, has_calendar: bool = True,
-                 zero_parameters: frozenset = frozenset()):
+                 zero_parameters: frozenset = frozenset(), readings: dict | None = None):
         self.parameters = parameters
         self.definitions = definitions
         self.extras = extras or {}
         self.has_calendar = has_calendar
         #: parameters one of whose dated values is 0: a condition may not divide by them
         self.zero_parameters = zero_parameters
+        #: readings with alternatives: id -> (options, the one the policy chose); `reading.<id>` in a condition
+        self.readings = readings or {}
 
 
 #: The deepest bracket nesting a condition's generated code may have (Python's own limit is 200).
@@ -317,6 +323,15 @@ class Compiler:
 
     def _name(self, node: P.Name, scope: Scope) -> Compiled:
         name = node.name
+        if name.startswith(READING_PREFIX):
+            rid = name[len(READING_PREFIX):]
+            if rid not in scope.readings:
+                raise CompileError(
+                    "unknown_reading", f"'{rid}' is not a reading with alternatives (`options:`)", node,
+                    did_you_mean(rid, scope.readings) or "give the reading `options:` and `chosen:` in policy.yaml")
+            options, chosen = scope.readings[rid]
+            # the option asked for (ask(…, readings={…})) travels with the facts; else the policy's choice
+            return Compiled(fact_type("enum", None, dict(options)), f"(F.get({name!r}) or {chosen!r})", False, frozenset())
         if "." in name:
             spec = FACTS.get(name)
             if spec is None:

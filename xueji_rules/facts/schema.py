@@ -15,14 +15,19 @@ from pathlib import Path
 
 import attrs
 
-from .vocabulary import CERTIFICATES, FACTS, Facts, FactSpec, Place
+from ..conditions.parse import MAX_DECIMAL_DIGITS, MAX_INTEGER_DIGITS
+from .input import MAX_DATE_CHARS, MAX_FACTS_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS
+from .privacy import ENV
+from .vocabulary import CERTIFICATES, FACTS, UNIT_RANGES, Facts, FactSpec, Place
 
 SCHEMA_ID = "https://xueji-rules.example/schema/facts.schema.json"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "facts.schema.json"
 DOCS_FILE = Path(__file__).resolve().parent.parent.parent / "docs" / "facts.md"
 
-#: Numbers may be written as text when JSON cannot hold them exactly: "1/3", "5%", "三分之一".
-NUMBER_TEXT = r"^(\d+(\.\d+)?(%|/[1-9]\d*)?|[一二三四五六七八九十百]+分之[一二三四五六七八九十百]+)$"
+#: Numbers may be written as text when JSON cannot hold them exactly: "1/3", "5%", "三分之一"; as long
+#: as the reader reads (conditions.parse.read_number): MAX_INTEGER_DIGITS digits, MAX_DECIMAL_DIGITS decimals.
+NUMBER_TEXT = (r"^(\d{1,%d}(\.\d{1,%d})?%%?|\d{1,%d}/[1-9]\d{0,%d}|[一二三四五六七八九十百]+分之[一二三四五六七八九十百]+)$"
+               % (MAX_INTEGER_DIGITS, MAX_DECIMAL_DIGITS, MAX_INTEGER_DIGITS, MAX_INTEGER_DIGITS - 1))
 DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
 
 KIND_NAMES = {
@@ -50,14 +55,15 @@ def _choices_text(choices: dict) -> str:
 def _leaf(spec: FactSpec) -> dict:
     out: dict = {"title": spec.zh, "description": _describe(spec.zh, spec.en, spec.unit)}
     if spec.kind == "int":
-        out["type"] = "integer"
+        out.update({"type": "integer", "minimum": spec.minimum, "maximum": spec.maximum})
     elif spec.kind == "number":
-        # text only for exact values JSON has no literal for; a number must not be negative
-        out.update({"type": ["number", "string"], "minimum": 0, "pattern": NUMBER_TEXT})
+        # text only for exact values JSON has no literal for; the range binds numbers (the reader checks text too)
+        out.update({"type": ["number", "string"], "minimum": spec.minimum, "maximum": spec.maximum,
+                    "pattern": NUMBER_TEXT})
     elif spec.kind == "bool":
         out["type"] = "boolean"
     elif spec.kind == "text":
-        out["type"] = "string"
+        out.update({"type": "string", "maxLength": MAX_TEXT_CHARS})
     elif spec.kind == "division":
         out["type"] = "string"
         out["description"] += ". A 6-digit code, or a name the reader resolves to one"
@@ -67,7 +73,7 @@ def _leaf(spec: FactSpec) -> dict:
         out["enum"] = list(spec.choices or {})
         out["description"] += ". Codes 代码: " + _choices_text(spec.choices or {})
     elif spec.kind == "enum_list":
-        out.update({"type": "array", "items": {"enum": list(spec.choices or {})}})
+        out.update({"type": "array", "maxItems": MAX_LIST_ITEMS, "items": {"enum": list(spec.choices or {})}})
         out["description"] += ". Codes 代码: " + _choices_text(spec.choices or {})
     else:  # pragma: no cover - the vocabulary declares only the kinds above
         raise AssertionError(spec.kind)
@@ -212,14 +218,68 @@ same rules; without it, today in Asia/Shanghai is used.
 
 | kind | 中文 | in JSON / YAML |
 | --- | --- | --- |
-| `int` | 整数 | a whole number: `8` |
-| `number` | 数（精确） | a number, or exact text: `230`, `0.05`, `"1/3"`, `"5%"`, `"三分之一"`; never negative |
+| `int` | 整数 | a whole number within its range: `8` |
+| `number` | 数（精确） | a number within its range, or exact text: `230`, `0.05`, `"1/3"`, `"5%"`, `"三分之一"` |
 | `bool` | 是/否 | `true` or `false` |
-| `text` | 文字 | text |
+| `text` | 文字 | text of at most MAX_TEXT_CHARS characters, without control characters |
 | `date` | 日期 | `"2025-03-01"` (Asia/Shanghai) |
 | `enum` | 选项之一 | one code (or its Chinese name) from the column *allowed values* |
 | `enum_list` | 选项列表 | a list of such codes: `[hospital_diagnosis, inpatient_record]` |
 | `division` | 行政区划代码 | a GB/T 2260 code `"320106"`, or a name resolved to one (see *Places*) |
+
+### Ranges and limits 取值范围与限制
+
+Every number has a range, given in the column *range* below and in the JSON Schema
+(`minimum`, `maximum`); a number outside it is an error (`facts_range`) that names the
+range: `student.grade: -8` or `40`, negative hours or credits, `10**400`. A fact
+declares its own range, or takes its unit's:
+
+UNIT_RANGES_TABLE
+
+每个数值都有取值范围（见下表「range」列及 JSON Schema 的 `minimum`、`maximum`）；超出范围的数值报
+`facts_range` 错误，并指出范围。
+
+How numbers are read, whatever their form, so that no value costs more than a few
+digits to read and none is silently changed:
+
+* whole numbers (`int`) are compared with the range as they are, however large;
+* text (`"230"`, `"1/3"`, `"5%"`, `"三分之一"`), floats and `Decimal`s may have at most
+  MAX_INTEGER_DIGITS digits before the point and MAX_DECIMAL_DIGITS after it (`0.50` counts as `0.5`), and no
+  exponent: `"1e999999999"` is refused at once, never computed;
+* `NaN` and infinities (`float("inf")`, `Decimal("Infinity")`, `Decimal("NaN")`) are
+  `facts_type` errors; a `Fraction`'s denominator has at most MAX_INTEGER_DIGITS digits.
+
+Other limits: a text fact holds at most MAX_TEXT_CHARS characters and no control characters
+or lone surrogates; a list of codes at most MAX_LIST_ITEMS items; a date is read from at most
+MAX_DATE_CHARS characters; a place's level (code or name) at most 64 characters; a facts file
+at most MAX_FACTS_CHARS characters (with limits on depth, values and string length, `yaml_too_big`).
+
+### Errors never show the values 错误信息不显示事实值
+
+A student's facts are personal data (个人信息保护法). An error about a fact names its
+path, what was expected and the kind and size of what was given — never the value:
+
+```
+student.grade: expected a whole number from 1 to 12 年级, got text of 23 characters
+student.grade: expected a whole number from 1 to 12 年级, got a number above the maximum
+```
+
+The same holds for places (neither the code nor the name given is quoted) and for
+dates. Suggestions for misspelt keys and codes (*did you mean 'junior'?*) and the
+allowed codes are shown, as they come from the vocabulary. To see the values while
+debugging your own file, set the environment variable `ENV_NAME=1` (for the `xueji`
+command as for scripts), or in Python:
+
+```python
+with xr.show_values():       # this thread or task only; xr.show_values(False) hides them again
+    xr.may_suspend("jiangsu", facts, on="2025-03-03")
+```
+
+Both are read when the error is made. A Decision keeps the facts it was given (that
+is its purpose): treat it, its JSON and its text as personal data too.
+
+事实属于个人信息。错误信息只给出路径、应有的类型与所给值的类型和长度，绝不显示值本身；调试自己的文件时，
+可设置环境变量 `ENV_NAME=1`，或在代码中使用 `xr.show_values()` 显示值。
 
 ### Places 地点
 
@@ -241,13 +301,14 @@ and 徐州's 320302 (and others) and is an error (`place_ambiguous`); give the c
 the code. An unknown code or name is `place_unknown`, a code no longer in force
 `place_retired`, levels that disagree `place_mismatch`, a code of the wrong level
 (`city: "320106"`) `place_level`, and a township name or school district without its
-county `place_incomplete`. Each error names the path and the code, never the name.
+county `place_incomplete`. Each error names the path and the level, never the code or the name
+given (unless values are shown, when it quotes the codes, never a place name).
 A municipality (北京、天津、上海、重庆) is its own city; a county-level unit directly under
 a province (仙桃 429004, 济源 419001 …) is its own city; a city without counties (东莞
 441900) is its own county. The table, its sources and date: `xueji_rules/data/divisions.tsv`.
 
 地点按 GB/T 2260 行政区划代码读取：可写一个代码，也可按级写代码或名称（名称解析为代码）。名称须唯一确定一个现行区划（单写「鼓楼区」不唯一，是错误）；
-未知、已撤销的代码，以及各级不一致，都是事实错误，错误信息只给出路径和代码。直辖市即为「市」；省直辖县级行政单位自为一市；不设区的地级市自为一县。
+未知、已撤销的代码，以及各级不一致，都是事实错误，错误信息只给出路径和级别，不显示所给代码或名称。直辖市即为「市」；省直辖县级行政单位自为一市；不设区的地级市自为一县。
 
 Certificates a question may choose (`Decision.certificate`) 证书代码: CERTIFICATES_LINE.
 """
@@ -272,20 +333,29 @@ def _sections() -> list[tuple[str, str, str, type]]:
 
 def facts_markdown() -> str:
     """The text of ``docs/facts.md``: an introduction, then one table per group of facts."""
-    lines = [_INTRO.replace("CERTIFICATES_LINE", ", ".join(f"`{c}` {zh}" for c, zh in CERTIFICATES.items()))]
+    units = "\n".join(["| unit 单位 | minimum | maximum |", "| --- | ---: | ---: |"]
+                      + [f"| {unit} | {low} | {high} |" for unit, (low, high) in UNIT_RANGES.items()])
+    intro = _INTRO.replace("CERTIFICATES_LINE", ", ".join(f"`{c}` {zh}" for c, zh in CERTIFICATES.items()))
+    for name, value in (("UNIT_RANGES_TABLE", units), ("MAX_INTEGER_DIGITS", MAX_INTEGER_DIGITS),
+                        ("MAX_DECIMAL_DIGITS", MAX_DECIMAL_DIGITS), ("MAX_TEXT_CHARS", MAX_TEXT_CHARS),
+                        ("MAX_LIST_ITEMS", MAX_LIST_ITEMS), ("MAX_DATE_CHARS", MAX_DATE_CHARS),
+                        ("MAX_FACTS_CHARS", f"{MAX_FACTS_CHARS:,}"), ("ENV_NAME", ENV)):
+        intro = intro.replace(name, str(value))
+    lines = [intro]
     lines.append("## The facts 事实一览\n")
     for path, zh, en, cls in _sections():
         lines.append(f"### `{path}` — {zh} / {en}\n")
         doc = (cls.__doc__ or "").strip().splitlines()[0]
         lines.append(f"{doc}\n")
-        lines.append("| path | kind | unit | 中文 | English | allowed values 可选值 |")
-        lines.append("| --- | --- | --- | --- | --- | --- |")
+        lines.append("| path | kind | unit | range | 中文 | English | allowed values 可选值 |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
         for spec in FACTS.values():
             if not spec.path.startswith(path + "."):
                 continue
             allowed = "<br>".join(f"`{c}` {_cell(z)}" for c, z in (spec.choices or {}).items())
+            span = f"{spec.minimum}–{spec.maximum}" if spec.minimum is not None else ""
             lines.append(
-                f"| `{spec.path}` | {spec.kind} | {spec.unit or ''} | {_cell(spec.zh)} | {_cell(spec.en)} | {allowed} |"
+                f"| `{spec.path}` | {spec.kind} | {spec.unit or ''} | {span} | {_cell(spec.zh)} | {_cell(spec.en)} | {allowed} |"
             )
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -178,12 +178,33 @@ RECORD_FIELDS = {
 RECORD_CHANGE_APPLICANTS = {"guardian": "监护人", "student": "学生本人", "school": "学校"}
 
 
-def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None):
-    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list, division) and unit."""
+#: The range of a number in each unit, (minimum, maximum) inclusive, unless the fact declares its own.
+#: The reader refuses a number outside its range (facts_range) and the schema states it.
+UNIT_RANGES: dict[str, tuple[int, int]] = {
+    "年级": (1, 12),  # grades 1-12, counted across stages
+    "学时": (0, 10_000),  # a school year has about 1,000 class hours
+    "学分": (0, 1_000),  # a senior diploma needs 144 credits
+    "人": (0, 100_000),
+    "日": (0, 3_660),  # ten years
+    "月": (0, 1_200),  # a hundred years
+    "年": (0, 100),
+    "星": (0, 5),  # Jiangsu's senior high star ratings
+    "分": (0, 120),  # the fitness standard: 100 points and up to 20 extra
+}
+
+
+def fact(zh: str, en: str, kind: str, unit: str | None = None, choices: dict | None = None, item: str | None = None,
+         minimum: int | None = None, maximum: int | None = None):
+    """Declare one fact: its meaning, kind (int, number, bool, text, date, enum, enum_list, division) and unit.
+
+    A number (int or number) has a range: ``minimum`` and ``maximum`` (inclusive), or its unit's
+    range from UNIT_RANGES; a number with neither is an error when the vocabulary is read.
+    """
     return attrs.field(
         default=None,
         kw_only=True,
-        metadata={"zh": zh, "en": en, "kind": kind, "unit": unit, "choices": choices, "item": item},
+        metadata={"zh": zh, "en": en, "kind": kind, "unit": unit, "choices": choices, "item": item,
+                  "minimum": minimum, "maximum": maximum},
     )
 
 
@@ -234,7 +255,8 @@ class School:
     urban: bool | None = fact("城市学校（非农村学校）", "an urban school (not rural)", "bool")
     free_places: int | None = fact("空余学位数", "free places", "int", unit="人")
     level: int | None = fact(
-        "学校级别（普通高中办学级别，数越大级别越高）", "school level (senior high rank; higher is higher)", "int"
+        "学校级别（普通高中办学级别，数越大级别越高）", "school level (senior high rank; higher is higher)", "int",
+        minimum=1, maximum=10,
     )
 
 
@@ -258,7 +280,7 @@ class Student:
 
     stage: str | None = fact("学段", "stage", "enum", choices=STAGES)
     grade: int | None = fact("年级（1-12）", "grade (1-12, counted across stages)", "int", unit="年级")
-    semester: int | None = fact("学期（1 第一学期，2 第二学期）", "semester (1 autumn, 2 spring)", "int")
+    semester: int | None = fact("学期（1 第一学期，2 第二学期）", "semester (1 autumn, 2 spring)", "int", minimum=1, maximum=2)
     birth_date: _dt.date | None = fact("出生日期", "birth date", "date")
     school: School | None = group(School, "就读学校", "the school the student attends")
     hukou: Place | None = group(Place, "户籍所在地", "hukou (household registration)")
@@ -287,7 +309,7 @@ class Absence:
         "缺课学时出自一次连续缺课（其间未返校上课）", "the class hours were missed in one unbroken spell (no return to class in between)", "bool"
     )
     year_total_class_hours: Fraction | None = fact(
-        "本学年度总课时", "total class hours of the school year", "number", unit="学时"
+        "本学年度总课时", "total class hours of the school year", "number", unit="学时", minimum=1, maximum=10_000
     )
     start_date: _dt.date | None = fact("缺课开始日期", "first day of absence", "date")
     still_unable_to_attend: bool | None = fact("仍不能上学", "still unable to attend", "bool")
@@ -428,7 +450,7 @@ class WithdrawalRequest:
 class EnrolmentRequest:
     """A new student's enrolment (新生入学)."""
 
-    entry_year: int | None = fact("入学年份", "year of entry", "int")
+    entry_year: int | None = fact("入学年份", "year of entry", "int", minimum=1950, maximum=2100)
     grade: int | None = fact("入学年级", "grade of entry", "int", unit="年级")
     school: School | None = group(School, "招生学校", "the admitting school")
     as_borrowing: bool | None = fact("作为借读生", "admitted as a guest (borrowing)", "bool")
@@ -578,7 +600,8 @@ class Enrolment:
     class_size: int | None = fact("班级人数（含本次接收）", "class size, this student included", "int", unit="人")
     class_quota: int | None = fact("规定学额", "class quota", "int", unit="人")
     clerk_weekly_class_hours: int | None = fact(
-        "核定的学籍管理员每周工作量", "the registry clerk's credited weekly workload, in class hours", "int", unit="学时"
+        "核定的学籍管理员每周工作量", "the registry clerk's credited weekly workload, in class hours", "int", unit="学时",
+        minimum=0, maximum=100,
     )
     full_time_clerk: bool | None = fact("配备专职学籍管理员", "has a full-time registry clerk", "bool")
 
@@ -655,6 +678,9 @@ class FactSpec:
     en: str
     unit: str | None = None
     choices: dict | None = attrs.field(default=None, hash=False, eq=False)
+    #: the range of a number (int or number), inclusive; None for other kinds
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 def _walk(cls: type, prefix: str) -> list[FactSpec]:
@@ -665,10 +691,23 @@ def _walk(cls: type, prefix: str) -> list[FactSpec]:
         if meta["kind"] == "group":
             specs.extend(_walk(meta["group"], path + "."))
         else:
+            low, high = _range(path, meta)
             specs.append(
-                FactSpec(path, meta["kind"], meta["zh"], meta["en"], meta.get("unit"), meta.get("choices"))
+                FactSpec(path, meta["kind"], meta["zh"], meta["en"], meta.get("unit"), meta.get("choices"), low, high)
             )
     return specs
+
+
+def _range(path: str, meta) -> tuple[int | None, int | None]:
+    """A number's (minimum, maximum): declared on the fact, else its unit's; (None, None) for other kinds."""
+    if meta["kind"] not in ("int", "number"):
+        return None, None
+    low, high = UNIT_RANGES.get(meta.get("unit"), (None, None))
+    low = meta.get("minimum") if meta.get("minimum") is not None else low
+    high = meta.get("maximum") if meta.get("maximum") is not None else high
+    if low is None or high is None or low > high:
+        raise ValueError(f"the number {path} needs a range: declare minimum= and maximum=, or a unit of UNIT_RANGES")
+    return low, high
 
 
 #: Every leaf fact by dotted path, in vocabulary order.

@@ -7,6 +7,7 @@ values; everything is assembled into the frozen ``Policy``.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import attrs
@@ -91,7 +92,8 @@ class BuildStage:
         # a calendar section that does not validate is reported once, at the calendar, not again at every rule using it
         has_calendar = any(layer.calendar is not None for layer in self.layers)
         zero = frozenset(n for n, vals in runtime_values.items() if any(type(v) in (int, Fraction) and v == 0 for _, v in vals))
-        scope = Scope(param_types, defs, has_calendar=has_calendar, zero_parameters=zero)
+        switchable = {rid: (r.options, r.chosen) for rid, r in self.readings.items() if r.options}
+        scope = Scope(param_types, defs, has_calendar=has_calendar, zero_parameters=zero, readings=switchable)
         for key in raw_defs:
             defs[key]
         for key, (body, doc, path) in raw_defs.items():
@@ -168,12 +170,20 @@ class BuildStage:
             parts = [c for c in (when, require) if c is not None]
             facts = frozenset().union(*(c.facts for c in parts)) if parts else frozenset()
             params = frozenset().union(*(c.params for c in parts)) if parts else frozenset()
-            if gates:
+            # reviews whose reading may be switched at ask time: a gate only while the option is 批准
+            reviews = [i for i in procedure if i.kind == "审核" and i.reading and i.party and not i.for_exception]
+            gated = [i for i in procedure if i.party and not i.for_exception and (i.gate or i in reviews)]
+            if gated:
                 # a refusal by any gate fails the rule; given or pending leaves it to its conditions
                 # one party's gate: not refused; alternatives: not refused by all of them
-                test = " and ".join("(" + " or ".join(f"F.get('{f}') != 'refused'" for f in i.facts) + ")"
-                                    for i in gates if i.party) or "True"
-                probe = frozenset("?" + f for i in gates for f in i.facts)
+                def refusal_test(i):
+                    test = "(" + " or ".join(f"F.get('{f}') != 'refused'" for f in i.facts) + ")"
+                    if i in reviews:
+                        chosen = self.readings[i.reading].chosen
+                        test = f"((F.get('reading.{i.reading}') or {chosen!r}) != '批准' or {test})"
+                    return test
+                test = " and ".join(refusal_test(i) for i in gated)
+                probe = frozenset("?" + f for i in gated for f in i.facts)
                 require = (Compiled(BOOL, f"({test})", False, probe) if require is None else
                            Compiled(BOOL, f"(False if not ({test}) else {require.code})", require.nullable,
                                     require.facts | probe, require.params))
@@ -183,6 +193,9 @@ class BuildStage:
             line, _ = doc.where(rpath)
             rule_readings = self.reading_ids(doc, rpath, rbody)  # once: it reports unknown ids
             rule_readings += tuple(dict.fromkeys(i.reading for i in procedure if i.reading and i.reading not in rule_readings))
+            # readings a condition names (`reading.<id>`) are readings the rule relies on
+            named = re.findall(r"F\.get\('reading\.([a-z0-9_]+)'\)", " ".join(c.code for c in (when, require) if c))
+            rule_readings += tuple(dict.fromkeys(r for r in named if r not in rule_readings))
             if article is None:
                 continue
 
@@ -208,7 +221,7 @@ class BuildStage:
             ))
         certs = []
         granted = {"granted": Compiled(BOOL, "G", True)}
-        cscope = Scope(scope.parameters, scope.definitions, granted, scope.has_calendar)
+        cscope = Scope(scope.parameters, scope.definitions, granted, scope.has_calendar, readings=scope.readings)
         # a layer may give the question its own list of certificates; the nearest layer's is used
         with_certs = [c for c in contributions if c[0].get("certificates")]
         if with_certs:
@@ -329,7 +342,8 @@ class BuildStage:
             ),
             eras=tuple(starts),
             era_values=tuple(era_values),
-            compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar), self.calendar),
+            compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar,
+                                             readings=scope.readings), self.calendar),
             **self.for_analysis(),
         )
 
