@@ -45,6 +45,7 @@ import attrs
 from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
+from .toolkit import edges, lint
 
 
 class UsageError(XuejiError):
@@ -275,6 +276,8 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     rd.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
     rd.add_argument("--no-cases", action="store_true", help="do not re-run the compliance cases under each option")
     _fmt_arg(rd)
+    lint.add_parser(sub, common, parser_class)
+    edges.add_parser(sub, common, parser_class)
     return p
 
 
@@ -717,6 +720,7 @@ COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
     "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
     "readings": cmd_readings,
+    "lint": lint.run, "cases": edges.run,
 }
 
 

@@ -195,6 +195,18 @@ class Rule:
 
 
 @attrs.frozen
+class Definition:
+    """A named condition (``definitions:``) as written, and where."""
+
+    name: str
+    condition: str
+    title: str | None = None
+    file: str | None = None
+    line: int | None = None
+    layer: str | None = None
+
+
+@attrs.frozen
 class Certificate:
     certificate: str
     when: str
@@ -300,6 +312,12 @@ class Policy:
     _era_values: tuple = attrs.field(eq=False, repr=False, default=())
     #: (compiler, scope, calendar) as the policy was compiled: read-only, for explain.py
     compile_context: tuple | None = attrs.field(eq=False, repr=False, default=None)
+    #: for analysis tools (xueji_rules/toolkit): every named condition, the tree of every condition text
+    #: as parsed once at load, and the (file, line) of each entry by (section, name): articles, readings,
+    #: definitions, parameters, questions, and ("omitted", article)
+    definitions: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
+    trees: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
+    positions: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
 
     @property
     def calendar(self):

@@ -19,7 +19,7 @@ from ..decision import RuleInfo
 from ..errors import Diagnostic, did_you_mean
 from ..facts.vocabulary import FACTS
 from ..kernel import RulePlan, generate, generate_certify, generate_contradiction, hoist, instantiate, params_as_globals
-from ..policy import Certificate, Contradiction, Deadline, LayerInfo, Policy, Question, ReadOnlyDict, Rule, Step
+from ..policy import Certificate, Contradiction, Deadline, Definition, LayerInfo, Policy, Question, ReadOnlyDict, Rule, Step
 from .read import _to_date
 
 
@@ -344,7 +344,26 @@ class BuildStage:
             era_values=tuple(era_values),
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar,
                                              readings=scope.readings), self.calendar),
+            **self.for_analysis(),
         )
+
+    def for_analysis(self) -> dict:
+        """What analysis tools read beside the compiled rules: definitions as written, trees, positions."""
+        positions, definitions = {}, {}
+        for section in ("articles", "readings", "definitions", "parameters", "questions"):
+            for name, contributions in self.entries.get(section, {}).items():
+                _, doc, path = contributions[0]
+                positions[(section, name)] = (doc.file, doc.where(path)[0])
+        for name, contributions in self.entries.get("definitions", {}).items():
+            body, doc, path = contributions[0]
+            text = body if isinstance(body, str) else body["condition"]
+            definitions[name] = Definition(name, str(text), None if isinstance(body, str) else body.get("title"),
+                                           doc.file, doc.where(path)[0], self.layer_of[id(doc)].id)
+        for layer in self.layers:
+            for body, doc, path in layer.omitted:
+                positions.setdefault(("omitted", body.get("article")), (doc.file, doc.where(path)[0]))
+        trees = {text: tree for text, tree in self.trees.items() if not isinstance(tree, Diagnostic)}
+        return {"definitions": definitions, "trees": trees, "positions": positions}
 
 
 def _inside(lines, text: str, cl: int, cc: int):
