@@ -68,6 +68,8 @@ class TestModel:
         assert [l["id"] for l in report["layers"]] == ["shandong", "shandong/jinxiang"]
         for layer, info in zip(report["layers"], policy.layers):
             assert [r["article"] for r in layer["articles"]] == [a for a, _ in info.sections]
+        two = next(r for r in report["layers"][1]["articles"] if r["article"] == "二")
+        assert not two["covered"] and two["uncovered"] and set(two["uncovered"]) < set(two["cited"])  # partly covered
 
     @pytest.mark.parametrize("region", ["jiangsu", "shandong/jinxiang"])
     def test_every_rule_and_omission_is_in_the_row_of_its_article(self, region, jiangsu, jinxiang):

@@ -254,6 +254,7 @@ def _row(policy, article: str, layer: str, text: str | None, rules: list, params
         "readings": list(readings.values()),
         "held": _distinct(cases, "held"), "failed": _distinct(cases, "failed"),
         "covered": bool(cited) and all(covered_of.get(a, False) for a in cited),
+        "uncovered": [a for a in cited if not covered_of.get(a, False)],
         "mutation": mutation,
     }
 

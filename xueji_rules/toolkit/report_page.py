@@ -45,7 +45,8 @@ table.articles { border-collapse: collapse; width: 100%; margin: .6em 0 1.5em; t
 table.articles th, table.articles td { border: 1px solid var(--line); padding: .45em .6em; vertical-align: top; text-align: left; }
 table.articles thead th { background: var(--bg); position: sticky; top: 0; z-index: 1; }
 col.c-art { width: 10.5em; } col.c-st { width: 8em; } col.c-cases { width: 9.5em; } col.c-mut { width: 8.5em; }
-td.cases div { white-space: nowrap; }
+td.cases div.n { white-space: nowrap; }
+td.cases div.muted { font-size: .9em; }
 td.art b { font-size: 1.05em; }
 .st { display: inline-block; padding: 0 .4em; border-radius: 3px; font-size: .9em; white-space: nowrap; }
 .st-encoded { background: #e2f3e5; color: var(--ok); }
@@ -239,9 +240,14 @@ def _row(a: dict, given: bool) -> str:
                        + _parameters(extra))
     content.append(_survivors(a["mutation"]))
     if a["status"] == "encoded" or a["status"] == "partly":
-        cov = (f'<span class="cov-yes">已覆盖 covered</span>' if a["covered"]
-               else '<span class="cov-no">未覆盖 not covered</span>')
-        cases = f"<div>{a['held']} 成立 held</div><div>{a['failed']} 不成立 failed</div><div>{cov}</div>"
+        if a["covered"]:
+            cov = '<span class="cov-yes">已覆盖 covered</span>'
+        elif len(a["uncovered"]) < len(a["cited"]):
+            cov = ('<span class="cov-no">部分覆盖 partly covered</span></div><div class="muted">未覆盖 not: '
+                   + "、".join(_h(x[len(a["article"]):] or x) for x in a["uncovered"]))
+        else:
+            cov = '<span class="cov-no">未覆盖 not covered</span>'
+        cases = f"<div class=\"n\">{a['held']} 成立 held</div><div class=\"n\">{a['failed']} 不成立 failed</div><div>{cov}</div>"
     else:
         cases = '<span class="muted">—</span>'
     st = STATUS[a["status"]]
