@@ -40,22 +40,33 @@ def headings(source: str, article_heading: str, part_heading: str | None = None)
 
     A pattern with a group gives the id by its first group (``([一二三四])、`` → ``二``).
     """
+    return [a for a, _ in sections(source, article_heading, part_heading)]
+
+
+def sections(source: str, article_heading: str, part_heading: str | None = None) -> list[tuple[str, str]]:
+    """(id, text) of each article of the source in text order, as :func:`headings` finds them.
+
+    An article's text runs from its heading line to the line before the next heading (of an
+    article or a part); a heading seen again continues the article it names.
+    """
     article_re = re.compile(article_heading)
     part_re = re.compile(part_heading) if part_heading else None
-    prefix, out = "", []
+    prefix, texts, current = "", {}, None
     for line in source.splitlines():
         text = line.strip()
         if part_re is not None:
             m = part_re.match(text)
             if m:
                 prefix = m.group(1) if part_re.groups else m.group(0)
+                current = None
                 continue
         m = article_re.match(text)
         if m:
-            found = prefix + (m.group(1) if article_re.groups else m.group(0))
-            if found not in out:
-                out.append(found)
-    return out
+            current = prefix + (m.group(1) if article_re.groups else m.group(0))
+            texts.setdefault(current, [])
+        if current is not None and text:
+            texts[current].append(text)
+    return [(a, "\n".join(lines)) for a, lines in texts.items()]
 
 
 def belongs(item_id: str, article_id: str) -> bool:

@@ -46,6 +46,7 @@ from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
 from .toolkit import edges, lint
+from .toolkit import report as toolkit_report
 
 
 class UsageError(XuejiError):
@@ -239,7 +240,12 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                "  xueji test                          # every bundled region\n"
                "  xueji test policies/jiangsu\n"
                "  xueji test policies/jiangsu/tests/suspension.yaml\n"
-               "  xueji test my-cases/ --policy jiangsu   # case files kept outside the policy\n\n"
+               "  xueji test my-cases/ --policy jiangsu   # case files kept outside the policy\n"
+               "  xueji test jiangsu --report /tmp/jiangsu-report.html   # the coverage report: a page to open\n"
+               "  xueji test jiangsu --report jiangsu-report.json --mutation jiangsu-mutants.json\n\n"
+               "--report FILE.html writes one page (FILE.json the same as JSON) with a row per article of the\n"
+               "text: the rules encoding it, the cases testing each, readings, omissions and, with --mutation\n"
+               "(the output of `xueji mutate --format json`), its mutation score (docs/compliance.md §6).\n"
                "An article is covered when a passing case has a rule citing it held, and another failed.\n"
                "Exits 0 when every case passes, 1 otherwise.",
     )
@@ -247,6 +253,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                    help="region names, policy folders, tests folders or case files (default: every bundled region)")
     t.add_argument("--policy", metavar="REGION", help="the policy the cases test (for case files outside a policy folder)")
     _fmt_arg(t)
+    toolkit_report.add_arguments(t)
 
     i = sub.add_parser(
         "id", parents=[common], formatter_class=raw, help="decode a student ID (学籍号)",
@@ -614,6 +621,7 @@ def cmd_test(args, out, err, stdin) -> int:
               for p in paths]
     passed = sum(s.passed for s in suites)
     failed = sum(s.failed for s in suites)
+    toolkit_report.write(args, suites, paths)
     if args.format == "json":
         _dump({"passed": passed, "failed": failed, "suites": [_rel_suite(s.to_dict()) for s in suites]}, out)
         return EXIT_PROBLEMS if failed else EXIT_OK

@@ -104,6 +104,9 @@ class LayerInfo:
     jurisdiction_code: str = ""
     extends: str | None = None  # as written in its policy.yaml
     source: str = ""
+    #: (article id, its text) of every article of the source in text order, when the policy
+    #: declares ``article_heading`` (articles.sections); empty otherwise
+    sections: tuple = ()
 
 
 @attrs.frozen

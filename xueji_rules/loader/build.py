@@ -336,7 +336,7 @@ class BuildStage:
                     effective_until=_to_date(layer.meta["regulation"].get("effective_until")),
                     folder=str(layer.folder), jurisdiction_name=layer.meta["jurisdiction"]["name"],
                     jurisdiction_code=str(layer.meta["jurisdiction"]["code"]), extends=layer.meta.get("extends"),
-                    source=layer.meta["regulation"]["source"],
+                    source=layer.meta["regulation"]["source"], sections=tuple(layer.sections),
                 )
                 for layer in self.layers
             ),

@@ -248,7 +248,8 @@ class MeaningStage:
                 continue
             doc, hpath = layer.meta_doc, ("policy", "regulation", "article_heading")
             try:
-                all_ids = articles_of_source.headings(layer.source_text, pattern, regulation.get("part_heading"))
+                layer.sections = tuple(articles_of_source.sections(layer.source_text, pattern, regulation.get("part_heading")))
+                all_ids = [a for a, _ in layer.sections]
             except re.error as exc:
                 self.diag(doc, "bad_value", f"article_heading is not a regular expression: {exc}", hpath)
                 continue

@@ -42,6 +42,7 @@ class Layer:
     repeals: list = attrs.Factory(list)
     omitted: list = attrs.Factory(list)  # (body, doc, path) of each `omitted:` entry
     source_text: str | None = None
+    sections: tuple = ()  # (article id, text) of the source, with article_heading
     effective_from: _dt.date | None = None
 
     @property
