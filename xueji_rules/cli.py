@@ -44,6 +44,7 @@ import attrs
 from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
+from .toolkit import mutate as toolkit_mutate
 
 
 class UsageError(XuejiError):
@@ -257,6 +258,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         epilog="examples:\n  xueji regions\n  xueji regions --format json",
     )
     _fmt_arg(r)
+    toolkit_mutate.add_parser(sub, common, parser_class)
     return p
 
 
@@ -659,6 +661,7 @@ COMMANDS = {
     "ask": cmd_ask, "validate": cmd_validate, "questions": cmd_questions, "params": cmd_params,
     "show": cmd_show, "compare": cmd_compare, "test": cmd_test, "id": cmd_id, "regions": cmd_regions,
 }
+COMMANDS["mutate"] = toolkit_mutate.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
