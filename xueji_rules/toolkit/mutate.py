@@ -552,7 +552,8 @@ def _with_questions(base: _Base, built: dict, eras=None, era_values=None):
     era_values = list(policy._era_values) if era_values is None else era_values
     questions = dict(policy.questions)
     for name, (q, (code, ns)) in built.items():
-        questions[name] = attrs.evolve(q, by_era=tuple(instantiate(code, ns, v) for v in era_values))
+        # a fresh explanation cache: the original's is keyed by its own era dicts
+        questions[name] = attrs.evolve(q, by_era=tuple(instantiate(code, ns, v) for v in era_values), _explain_cache={})
     return attrs.evolve(policy, questions=questions, eras=tuple(eras), era_values=tuple(era_values))
 
 
