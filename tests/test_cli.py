@@ -711,7 +711,7 @@ def test_every_help_example_runs(monkeypatch):
 
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("XUEJI_POLICIES", raising=False)
-    commands = ["ask", "validate", "questions", "params", "show", "compare", "test", "id", "regions"]
+    commands = ["ask", "validate", "questions", "params", "show", "compare", "test", "id", "regions", "mutate"]
     tried = 0
     for command in commands:
         _, out, _ = run(command, "--help")

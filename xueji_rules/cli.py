@@ -47,6 +47,7 @@ from .facts.input import jsonable
 from .render import value_text
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
+from .toolkit import mutate as toolkit_mutate
 
 
 class UsageError(XuejiError):
@@ -285,6 +286,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     _fmt_arg(rd)
     lint.add_parser(sub, common, parser_class)
     edges.add_parser(sub, common, parser_class)
+    toolkit_mutate.add_parser(sub, common, parser_class)
     return p
 
 
@@ -730,6 +732,7 @@ COMMANDS = {
     "readings": cmd_readings,
     "lint": lint.run, "cases": edges.run,
 }
+COMMANDS["mutate"] = toolkit_mutate.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:

@@ -34,15 +34,7 @@ class BuildStage:
             node = exc_or_diag.node
             code, message, hint = exc_or_diag.code, exc_or_diag.message, exc_or_diag.hint
             cl, cc = (node.line, node.column) if node is not None else (1, 1)
-        line, col = doc.where(path)
-        style = doc.styles.get(tuple(path))
-        if line is not None:
-            if style in ("|", ">"):
-                line, col = line + (cl or 1), cc
-            else:
-                line = line + (cl or 1) - 1
-                col = (col + (cc or 1) - 1 + (1 if style in ("'", '"') else 0)) if cl in (None, 1) else cc
-            line, col = _inside(doc.lines.get(tuple(path)), text, cl or 1, cc or 1) or (line, col)
+        line, col = condition_position(doc, path, text, cl, cc)
         self.diags.append(Diagnostic(code, f"{message} — in `{text.strip()}`", doc.file, line, col, _yaml.path_text(path), hint))
 
     def compile_condition(self, compiler, scope, text, doc, path, want=BOOL) -> Compiled | None:
@@ -293,18 +285,7 @@ class BuildStage:
     def assemble(self, meta, content_hash, effective_from, effective_until, parameters, runtime_values, questions, student_ids,
                  omissions, compiler, scope, defs) -> Policy:
         """The frozen Policy, with one resolved dict of parameter values per era and each question's functions per era."""
-        # parameter eras: one resolved dict per span in which no value changes
-        starts = sorted({effective_from} | {d for vals in runtime_values.values() for d, _ in vals if d >= effective_from})
-        era_values = []
-        for s in starts:
-            values = {}
-            for name, vals in runtime_values.items():
-                current = None
-                for d, v in vals:
-                    if d <= s:
-                        current = v
-                values[name] = current
-            era_values.append(ReadOnlyDict(values))
+        starts, era_values = era_table(runtime_values, effective_from)
         questions = {
             name: attrs.evolve(q, by_era=tuple(instantiate(*self.modules[name], values) for values in era_values))
             for name, q in questions.items()
@@ -364,6 +345,36 @@ class BuildStage:
                 positions.setdefault(("omitted", body.get("article")), (doc.file, doc.where(path)[0]))
         trees = {text: tree for text, tree in self.trees.items() if not isinstance(tree, Diagnostic)}
         return {"definitions": definitions, "trees": trees, "positions": positions}
+
+
+def era_table(runtime_values: dict, effective_from) -> tuple[list, list]:
+    """Parameter eras: (the first day of each span in which no value changes, one resolved dict per span)."""
+    starts = sorted({effective_from} | {d for vals in runtime_values.values() for d, _ in vals if d >= effective_from})
+    era_values = []
+    for s in starts:
+        values = {}
+        for name, vals in runtime_values.items():
+            current = None
+            for d, v in vals:
+                if d <= s:
+                    current = v
+            values[name] = current
+        era_values.append(ReadOnlyDict(values))
+    return starts, era_values
+
+
+def condition_position(doc, path, text: str, cl: int | None, cc: int | None) -> tuple:
+    """The file (line, column) of line ``cl``, column ``cc`` of the condition text at ``path`` in ``doc``."""
+    line, col = doc.where(path)
+    style = doc.styles.get(tuple(path))
+    if line is not None:
+        if style in ("|", ">"):
+            line, col = line + (cl or 1), cc
+        else:
+            line = line + (cl or 1) - 1
+            col = (col + (cc or 1) - 1 + (1 if style in ("'", '"') else 0)) if cl in (None, 1) else cc
+        line, col = _inside(doc.lines.get(tuple(path)), text, cl or 1, cc or 1) or (line, col)
+    return line, col
 
 
 def _inside(lines, text: str, cl: int, cc: int):
