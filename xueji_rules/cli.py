@@ -462,6 +462,17 @@ def _validate_targets(paths: list[str]) -> list[Path]:
     return targets
 
 
+def _folders_line(folders) -> str:
+    """Which policy folders a command reads, and where each was found: the installed copy or a working one."""
+    from .locate import origin_of
+
+    shown = []
+    for folder in folders:
+        folder = Path(folder)
+        shown.append(f"{_rel(str(folder))} ({origin_of(folder)})")
+    return ("policies: " + ", ".join(shown) + "\n") if shown else ""
+
+
 def cmd_validate(args, out, err, stdin) -> int:
     from .load import check_policy
 
@@ -473,6 +484,7 @@ def cmd_validate(args, out, err, stdin) -> int:
     if args.format == "json":
         _dump([d.to_dict() for d in diags], out)
     else:
+        out.write(_folders_line(targets))
         for d in diags:
             out.write(f"{d}\n")
         n = len(targets)
@@ -554,6 +566,7 @@ def cmd_show(args, out, err, stdin) -> int:
     elif args.format == "markdown":
         out.write(render_markdown(data))
     else:
+        out.write(_folders_line([layer.folder for layer in policy.layers]))
         out.write(render_text(data))
     return EXIT_OK
 
@@ -627,6 +640,8 @@ def cmd_test(args, out, err, stdin) -> int:
     if args.format == "json":
         _dump({"passed": passed, "failed": failed, "suites": [_rel_suite(s.to_dict()) for s in suites]}, out)
         return EXIT_PROBLEMS if failed else EXIT_OK
+    policy_folders = [s.folder for s in suites if s.folder and (Path(s.folder) / "policy.yaml").is_file()]
+    out.write(_folders_line(policy_folders))
     for s in suites:
         for prob in s.problems:
             out.write(f"ERROR {_rel(prob.file)}: {prob.error.message}\n")
