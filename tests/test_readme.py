@@ -34,3 +34,18 @@ def test_readme_tour_runs_and_its_comments_are_true(capsys):
         else:
             exec(compile(ast.Module([stmt], []), "<README>", "exec"), namespace)  # noqa: S102
     assert checked >= 7
+
+
+def test_readme_limits_are_the_code_s():
+    """The limits the README's reliability section states are the ones the readers enforce."""
+    from xueji_rules import _yaml
+    from xueji_rules.conditions import parse
+    from xueji_rules.facts.input import MAX_FACTS_CHARS
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Reliability and privacy", 1)[1].split("\n## ", 1)[0]
+    for value in (MAX_FACTS_CHARS, _yaml.MAX_CHARS, _yaml.MAX_NODES, _yaml.MAX_STRING):
+        assert f"{value:,}" in section, value
+    assert f"{_yaml.MAX_DEPTH} levels" in section
+    assert f"{parse.MAX_DEPTH} levels, {parse.MAX_NODES} parts" in section
+    assert f"at most {parse.MAX_INTEGER_DIGITS} digits and {parse.MAX_DECIMAL_DIGITS} decimals" in section
