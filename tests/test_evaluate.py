@@ -378,3 +378,15 @@ class TestWhenNoGround:
         """Jiangsu lists its suspension grounds: a reason none of them names is denied."""
         facts = {**self.FACTS, "absence": {"reason": "other"}, "request": {"suspension": {"reason": "other"}}}
         assert xr.may_suspend("jiangsu", facts, on="2025-03-03").outcome == "denied"
+
+
+def test_silent_text_is_not_said_while_a_fact_could_still_decide():
+    """when_no_ground: not_regulated answers only when nothing unknown could make a rule decide: asked
+    about repeating a grade with no stage given, the answer asks for the stage (repeating is forbidden in
+    both parts of the Jiangsu text), and a senior's withdrawal on a criminal penalty is then not regulated."""
+    d = xr.ask("jiangsu", "grade_change", {"request": {"grade_change": {"kind": "repeat"}}}, on="2025-03-03")
+    assert (d.outcome, d.missing_facts) == ("undetermined", ("student.stage",))
+    d = xr.ask("shandong", "withdrawal", {"request": {"withdrawal": {"ground": "criminal_penalty"}}}, on="2025-03-03")
+    assert (d.outcome, d.missing_facts) == ("undetermined", ("student.stage",))
+    senior = {"student": {"stage": "senior", "grade": 11}, "request": {"withdrawal": {"ground": "criminal_penalty"}}}
+    assert xr.ask("shandong", "withdrawal", senior, on="2025-03-03").outcome == "not_regulated"

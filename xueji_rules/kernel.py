@@ -152,7 +152,11 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
         # no ground holds: denied if one applied and failed; if none applied at all, what the
         # question declares (`when_no_ground`: its grounds are exhaustive, or the text is silent)
         body.append("    elif not _gh:")
-        body.append(f"        o = 'undetermined' if _gu else ('denied' if _ga else {when_no_ground!r})")
+        if when_no_ground == "not_regulated":
+            # silent on this case only if nothing unknown could still make a rule decide it
+            body.append("        o = 'undetermined' if _gu or _unk else ('denied' if _ga else 'not_regulated')")
+        else:
+            body.append(f"        o = 'undetermined' if _gu else ('denied' if _ga else {when_no_ground!r})")
     body.append("    elif _unk:")
     body.append("        o = 'undetermined'")
     body.append("    elif _pri:")
