@@ -293,3 +293,42 @@ class TestRedaction:
         doc = d.to_dict(redact=True)
         jsonschema.Draft202012Validator(schema).validate(doc)
         assert Decision.from_dict(doc).outcome == d.outcome
+
+
+class TestARegionIsAName:
+    """A region argument is a name looked up only inside the policy roots, never a path."""
+
+    @pytest.mark.parametrize("region", ["../../../../tmp/x", "/tmp/x", "./jiangsu", "jiangsu/../nanchang", "Jiangsu",
+                                        "policies/jiangsu", "jiangsu/"])
+    def test_paths_are_refused(self, region):
+        from xueji_rules.locate import resolve
+
+        with pytest.raises(xr.UnknownRegionError):
+            resolve(region)
+
+    def test_a_folder_in_the_working_directory_does_not_replace_the_bundled_one(self, tmp_path, monkeypatch):
+        """`cd /tmp && xueji ask jiangsu …` with a /tmp/jiangsu folder still answers with the bundled policy."""
+        import shutil
+
+        from xueji_rules.locate import bundled_root, resolve
+
+        shutil.copytree(bundled_root() / "nanchang", tmp_path / "jiangsu")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("XUEJI_POLICIES", raising=False)
+        assert resolve("jiangsu") == (bundled_root() / "jiangsu").resolve()
+
+    def test_the_cli_refuses_a_path_for_a_region(self, tmp_path):
+        import io
+        import shutil
+
+        from xueji_rules import cli
+        from xueji_rules.locate import bundled_root
+
+        shutil.copytree(bundled_root() / "jiangsu", tmp_path / "x")
+        err = io.StringIO()
+        code = cli.main(["ask", str(tmp_path / "x"), "suspension", "--facts", "-", "--on", "2025-03-03"],
+                        stdout=io.StringIO(), stderr=err, stdin=io.StringIO("{}"))
+        assert code == 2 and "--policies DIR" in err.getvalue()
+        code = cli.main(["ask", "x", "suspension", "--facts", "-", "--on", "2025-03-03", "--policies", str(tmp_path)],
+                        stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO("{}"))
+        assert code == 0  # explicitly given, it answers

@@ -49,3 +49,32 @@ def test_readme_limits_are_the_code_s():
     assert f"{_yaml.MAX_DEPTH} levels" in section
     assert f"{parse.MAX_DEPTH} levels, {parse.MAX_NODES} parts" in section
     assert f"at most {parse.MAX_INTEGER_DIGITS} digits and {parse.MAX_DECIMAL_DIGITS} decimals" in section
+
+
+def test_readme_command_examples_run(monkeypatch, tmp_path):
+    """Each `xueji …` line of the README's command-line block runs as printed (from a checkout), when the
+    files it names exist; none ends in an internal error."""
+    import io
+    import shlex
+
+    from xueji_rules import cli
+
+    root = README.parent
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("XUEJI_POLICIES", raising=False)
+    block = re.search(r"### The command line\n\n```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    ran = 0
+    for line in block.splitlines():
+        command = line.split("  #")[0].split(" > ")[0].strip()
+        if not command.startswith("xueji ") or command == "xueji test":
+            continue
+        argv = shlex.split(command)[1:]
+        if any(a.endswith((".yaml", ".json")) and not (root / a).is_file() for a in argv):
+            continue
+        if "--policies" in argv and not (root / argv[argv.index("--policies") + 1]).is_dir():
+            continue
+        argv = [a for a in argv if a not in ("[--format", "json]")]
+        code = cli.main(argv, stdout=io.StringIO(), stderr=(err := io.StringIO()), stdin=io.StringIO())
+        assert code in (0, 1), f"`{command}` exited {code}: {err.getvalue()}"
+        ran += 1
+    assert ran >= 10
