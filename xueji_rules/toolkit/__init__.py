@@ -1,0 +1,1 @@
+"""The compliance toolkit: analyses of compiled policies (docs/compliance.md)."""
