@@ -247,7 +247,12 @@ class Domain:
         return levels
 
     def place_literal(self, level: str, code: str) -> int:
+        """A code written in a policy, with the coarser codes it lies in (a place at them may be those codes)."""
         self.place_literals.setdefault(level, set()).add(code)
+        implied = _places._levels_of(_places.table()[code])
+        for coarser in _places.CHAINS.get(level, ())[:-1]:
+            if coarser in implied:
+                self.place_literals.setdefault(coarser, set()).add(implied[coarser])
         return int(code)
 
     def finish(self) -> None:
@@ -1240,9 +1245,14 @@ def random_differences(a: Policy, b: Policy, question: str, on, n: int = 2000, s
     numbers = sorted({Fraction(v) for p in (a, b) for v in p.parameters_on(day).values()
                       if isinstance(v, (int, Fraction)) and not isinstance(v, bool)})
     candidates = sorted({max(0, int(x) + d) for x in numbers for d in (-1, 0, 1)} | {0, 1, 2, 6, 9, 12})
+    places = _sample_places((a, b))
+    groups = sorted({p.rsplit(".", 1)[0] for p in paths if FACTS[p].kind == "division"})
     pairs = set()
     for _ in range(n):
         flat: dict = {}
+        for group in groups:
+            if rng.random() < 0.7:
+                flat[group] = rng.choice(places)
         for path in sorted(paths):
             spec = FACTS[path]
             if rng.random() < 0.5 or spec.kind in ("division", "text"):
@@ -1266,6 +1276,36 @@ def random_differences(a: Policy, b: Policy, question: str, on, n: int = 2000, s
         if oa != ob:
             pairs.add((oa, ob))
     return pairs
+
+
+def _sample_places(policies) -> list:
+    """Places near the policies' jurisdictions: each jurisdiction, its province, counties of its city, a
+    neighbouring city, another province, and townships and school districts inside one county."""
+    table = _places.table()
+    out: list = []
+    for p in policies:
+        for layer in p.layers:
+            code = layer.jurisdiction_code
+            d = table.get(code)
+            if d is None or not d.current:
+                continue
+            levels = _places._levels_of(d)
+            out += [levels["province"], code]
+            city = levels.get("city", code)
+            counties = sorted(c for c, r in table.items() if r.current and r.level == 3
+                              and _places._levels_of(r).get("city") == city)[:2]
+            cities = sorted(c for c, r in table.items() if r.current and r.level == 2 and r.province == levels["province"]
+                            and c != city)[:1]
+            out += counties + cities
+            if counties:
+                out += [counties[0] + "001", counties[0] + "002", {"county": counties[0], "school_district": "学区1"},
+                        {"county": counties[0], "school_district": "学区2"}]
+    out += ["130000", "130102"]
+    unique = []
+    for x in out:
+        if x not in unique:
+            unique.append(x)
+    return unique
 
 
 # -- an earlier version from git ------------------------------------------------------------------
