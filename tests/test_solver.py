@@ -213,3 +213,26 @@ def test_piecewise_tables_are_exact():
         if v is not None:
             assert got_v.as_long() == v
     assert z3.is_false(z3.simplify(z3.substitute(defined, (x, z3.IntVal(99)))))
+
+
+def test_a_window_in_working_days_against_one_in_weeks(tmp_path):
+    """Working days are tabulated from the engine's own data: every student found agrees with the engine."""
+    weeks = tmp_path / "weeks"
+    shutil.copytree(ROOT / "benchmarks" / "policies" / "timed", weeks)
+    workdays = tmp_path / "workdays"
+    shutil.copytree(weeks, workdays)
+    text = (workdays / "policy.yaml").read_text(encoding="utf-8")
+    old = "    unit: 周\n    article: 第三条\n    quote: 两周\n    value: 2"
+    assert old in text
+    text = text.replace(old, "    unit: 工作日\n    article: 第四条\n    quote: 十个工作日\n    value: 10")
+    (workdays / "policy.yaml").write_text(text, encoding="utf-8")
+    a, b = xr.load_policy(path=weeks), xr.load_policy(path=workdays)
+    c = S.counterexamples(a, b, "transfer", start="2024-12-01", end="2025-03-31")
+    assert c.students and not c.mismatches and not c.unsupported
+    from xueji_rules import workdays as W
+
+    cal = a.calendar
+    for s in c.students:
+        end = cal.semester_end_near(s.on)
+        in_weeks = abs((s.on - end).days) <= 14
+        assert in_weeks != W.within_working_days(s.on, end, 10)  # the two windows disagree on that day

@@ -108,10 +108,6 @@ class DateV:
     const: _dt.date | None = None
 
 
-def _sort_key(x):
-    return str(x)
-
-
 class Unsupported(XuejiError):
     """A condition the solver cannot translate (the comparison then says which)."""
 
@@ -132,6 +128,7 @@ class Domain:
         self._ids: dict[str, int] = {}
         self._texts: dict[str, set] = {}  # text fact -> literals compared with it
         self._tables: dict = {}
+        self._ymd: dict = {}  # day number term id -> (year, month, day)
         self.notes: set = set()
         self.T = self._date_var("today", lo, hi)
 
@@ -167,19 +164,23 @@ class Domain:
         return z3.And(m >= 1, m <= 12, d >= 1, d <= self.month_days(y, m))
 
     def _date_var(self, name: str, lo: _dt.date, hi: _dt.date) -> DateV:
-        z3 = self.z3
-        y, m, d, o = (z3.Int(f"{name}.{p}") for p in ("y", "m", "d", "o"))
-        self.constraints += [self.valid(y, m, d), o == self.ordinal(y, m, d), o >= lo.toordinal(), o <= hi.toordinal(),
-                             y >= lo.year, y <= hi.year]
-        return DateV(o, (y, m, d))
+        """A date as its day number only: its year, month and day are added when a condition needs them
+        (``components``), so comparisons of dates stay plain integer comparisons."""
+        o = self.z3.Int(f"{name}.o")
+        self.constraints += [o >= lo.toordinal(), o <= hi.toordinal()]
+        return DateV(o, None)
 
     def components(self, date: DateV, known) -> tuple:
         """(year, month, day) of a date, introducing them (tied to its day number) when only the number is known."""
         if date.ymd is not None:
             return date.ymd
         z3 = self.z3
-        n = len(self.constraints)
-        y, m, d = (z3.Int(f"_ymd{n}.{p}") for p in "ymd")
+        key = date.o.get_id()
+        if key not in self._ymd:
+            n = len(self._ymd)
+            self._ymd[key] = tuple(z3.Int(f"_ymd{n}.{p}") for p in "ymd")
+        y, m, d = self._ymd[key]
+        # tied wherever a condition reads them (each use under its own guard)
         self.constraints.append(z3.Implies(known, z3.And(self.valid(y, m, d), self.ordinal(y, m, d) == date.o)))
         return y, m, d
 
@@ -291,7 +292,7 @@ class Domain:
                 self.constraints.append(levels[level][1] < 0)
 
     # tabulated functions of a day ----------------------------------------------------------------
-    def table(self, key, fn, kind: str):
+    def table(self, key, fn):
         """A z3 function of a day number, exact over the searched dates ± MARGIN_DAYS: (value(x), defined(x)).
 
         ``fn(date)`` gives the engine's value (an int, a date, or a text turned into its id); a day on which
@@ -320,7 +321,7 @@ class Domain:
 
     def apply(self, key, fn, x):
         z3 = self.z3
-        segs = self.table(key, fn, "")
+        segs = self.table(key, fn)
         return _build(z3, segs, x)
 
 
@@ -572,8 +573,6 @@ class Side:
     def _member(self, node: P.Member) -> B:
         z3 = self.z3
         item, coll = self.expr(node.item), self.expr(node.collection)
-        if isinstance(item, V) and item.kind == "str" and coll.kind == "set":
-            pass
         inside = self._member_of(item, coll)
         known = z3.And(item.k, coll.k)
         res = z3.Not(inside) if node.negated else inside
@@ -681,9 +680,6 @@ class Side:
         if n == 0:
             return date.o
         count, d1 = self._wdc(date.o if n > 0 else date.o - 1)
-
-        def nth(day):  # the k-th working day (1-based) as a function of k = its count, tabulated by day
-            raise DateError("unused")
 
         # the n-th working day after: the (count + n)-th working day; tabulate k -> day over the counts in range
         key = "wd_at"
