@@ -48,6 +48,7 @@ from .render import value_text
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
 from .toolkit import mutate as toolkit_mutate
+from .toolkit.solver import EXAMPLES as STUDENT_EXAMPLES, add_compare_arguments, run_students
 
 
 class UsageError(XuejiError):
@@ -220,7 +221,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
                "  xueji compare jiangsu shandong nanchang --on 2025-03-03\n"
                "  xueji compare jiangsu shandong nanchang --question suspension --facts examples/suspension-illness-230h.yaml --on 2025-03-03\n"
                "  xueji compare jiangsu tiny --policies tests/policies/tiny --format html > compare.html\n"
-               "  xueji compare jiangsu shandong --format markdown --all\n\n"
+               "  xueji compare jiangsu shandong --format markdown --all\n" + STUDENT_EXAMPLES + "\n"
                "A region that does not load yet (its policy is still being written) is a user error (exit 2).",
     )
     c.add_argument("regions", nargs="+", metavar="REGION", help="two or more region names (a folder: --policies DIR)")
@@ -232,6 +233,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     c.add_argument("--width", type=int, default=30, metavar="N", help="wrap text cells at N columns (default: 30)")
     c.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="output format (default: text)")
+    add_compare_arguments(c)  # --students, --since, --before …: counter-example students (toolkit/solver.py)
 
     t = sub.add_parser(
         "test", parents=[common], formatter_class=raw, help="run compliance cases and report article coverage",
@@ -573,6 +575,9 @@ def cmd_show(args, out, err, stdin) -> int:
 
 def cmd_compare(args, out, err, stdin) -> int:
     from .compare import compare_decisions, compare_parameters, load_regions, render_html, render_markdown, render_text
+
+    if args.students or args.since or args.before:
+        return run_students(args, out, err, stdin)
 
     if len(args.regions) < 2:
         raise UsageError("compare needs at least two regions, e.g. `xueji compare jiangsu shandong`")

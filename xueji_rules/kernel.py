@@ -154,7 +154,7 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
         body.append("    elif not _gh:")
         if when_no_ground == "not_regulated":
             # silent on this case only if nothing unknown could still make a rule decide it
-            body.append("        o = 'undetermined' if _gu or _unk else ('denied' if _ga else 'not_regulated')")
+            body.append("        o = 'undetermined' if _gu else ('denied' if _ga else ('undetermined' if _unk else 'not_regulated'))")
         else:
             body.append(f"        o = 'undetermined' if _gu else ('denied' if _ga else {when_no_ground!r})")
     body.append("    elif _unk:")

@@ -186,6 +186,9 @@ class Rule:
     replaces: str | None = None  # the extended policy's rule it takes the place of
     repealed_by: tuple = ()  # (layer, article, from date) when a layer repeals it
     info: Any = attrs.field(default=None, eq=False, repr=False)  # decision.RuleInfo, built at load
+    #: the parsed condition trees of ``when`` and ``require`` (conditions.parse nodes; None when absent), for analysis tools
+    when_tree: Any = attrs.field(default=None, eq=False, repr=False)
+    require_tree: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def is_ground(self) -> bool:
@@ -226,6 +229,7 @@ class Contradiction:
     message_zh: str
     message_en: str | None = None
     readings: tuple = ()
+    tree: Any = attrs.field(default=None, eq=False, repr=False)  # the parsed ``when``, for analysis tools
 
 
 @attrs.frozen
@@ -321,6 +325,8 @@ class Policy:
     definitions: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
     trees: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
     positions: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
+    #: each definition's parsed condition tree (conditions.parse nodes), for analysis tools
+    definition_trees: dict = attrs.field(eq=False, repr=False, converter=read_only, factory=dict)
 
     @property
     def calendar(self):

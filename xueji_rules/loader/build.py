@@ -204,6 +204,8 @@ class BuildStage:
                 parameters=tuple(sorted(params)),
                 file=doc.file, line=line, layer=layer.id,
                 in_force=(start, end), note=note, replaces=rbody.get("replaces"), repealed_by=repealed_by,
+                when_tree=self.trees.get(str(rbody["when"])) if "when" in rbody else None,
+                require_tree=self.trees.get(str(rbody["require"])) if "require" in rbody else None,
                 info=RuleInfo(
                     id=rid, title=rbody["title"], strength=strength, article=article.id,
                     article_text=article.text, quote=quote, message_zh=rbody["message"]["zh"],
@@ -231,7 +233,8 @@ class BuildStage:
                 if c is not None:
                     facts = _in_vocabulary_order({f.lstrip("?") for f in c.facts})
                     contradictions.append((Contradiction(body["id"], body["when"], facts, body["message"]["zh"],
-                                                         body["message"].get("en"), readings), c))
+                                                         body["message"].get("en"), readings,
+                                                         self.trees.get(str(body["when"]))), c))
         if self.diags:
             return None
         # one module per question: the kernel, the certificate chooser and every deadline
@@ -326,6 +329,8 @@ class BuildStage:
             compile_context=(compiler, Scope(scope.parameters, dict(defs), has_calendar=scope.has_calendar,
                                              readings=scope.readings), self.calendar),
             **self.for_analysis(),
+            definition_trees={key: self.trees.get(str(body if isinstance(body, str) else body["condition"]))
+                              for key, (body, _doc, _path) in self.single("definitions").items()},
         )
 
     def for_analysis(self) -> dict:
