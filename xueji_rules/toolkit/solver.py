@@ -415,6 +415,12 @@ class Side:
     def _name(self, node: P.Name):
         name = node.name
         z3 = self.z3
+        if name.startswith("reading."):
+            # a switchable reading: the student is compared under each policy's chosen option
+            reading = self.policy.readings.get(name[len("reading."):])
+            if reading is None or not reading.chosen:
+                raise Unsupported(f"the reading {name}")
+            return V("id", z3.IntVal(self.dom.sid(reading.chosen)), z3.BoolVal(True), None, dict(reading.options))
         if "." in name:
             spec = FACTS[name]
             given, value = self.dom.fact(name)
