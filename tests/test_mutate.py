@@ -19,7 +19,7 @@ TINY = HERE / "policies" / "tiny"
 EDGE = "rule:suspension.compulsory_hours.require#1:超过→以上"
 
 #: the shipped policies' scores may not fall below these (raise them as cases are added; the goal is 99)
-FLOORS = {"shandong/jinxiang": 99.0, "shandong": 100.0, "jiangsu": 100.0, "nanchang": 91.0}
+FLOORS = {"shandong/jinxiang": 99.0, "shandong": 100.0, "jiangsu": 100.0, "nanchang": 99.6}
 
 
 def run(*argv):

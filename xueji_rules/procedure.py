@@ -196,6 +196,9 @@ def settle(rules, statuses, F, outcome: str):
     if outcome == "allowed_with_approval" and not approvals and any(k.startswith("reading.") for k in F):
         # a review switched to a step by the reading asked for: nothing is waited for any more
         return norm, ("allowed" if norm == "allowed" else outcome), (), tuple(filings)
+    if outcome == "allowed" and any(not a.for_exception for a in approvals):
+        # a step the reading asked for turned into an approval: the old name says so too
+        return norm, "allowed_with_approval", tuple(approvals), tuple(filings)
     gated = any(a.state != REFUSED or a.for_exception for a in approvals) or outcome == "allowed_with_approval"
     legacy = outcome if norm == outcome or (norm == "allowed" and outcome == "allowed_with_approval") else \
         LEGACY_OUTCOME[(norm, gated)]
