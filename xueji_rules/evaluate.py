@@ -138,6 +138,8 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None):
     if cal is not None:
         kernel = functools.partial(kernel, _cal=cal)
     checks = bool(q.contradictions)
+    # only a question with a `for: 例外` gate can change a denied_unless_exception answer
+    exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
 
     def run(facts) -> tuple[str, tuple]:
         try:
@@ -145,7 +147,7 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None):
             if checks:
                 _check_contradictions(q, era, F, params, day, cal)
             answer = kernel(F, params, day, False)
-            if answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
+            if exceptions and answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
                 outcome, failed, statuses = kernel(F, params, day)
                 return settle(q.rules, statuses, F, outcome)[1], failed
             return answer
