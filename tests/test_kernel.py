@@ -1,4 +1,4 @@
-"""The generated kernel: sections and definitions computed at first use change how fast it answers, never what."""
+"""The generated kernel: sections, and definitions and calls computed once at first use, change how fast it answers, never what."""
 
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ ON = dt.date(2025, 3, 3)  # inside every bundled policy and sample calendar
 
 @contextlib.contextmanager
 def plain_kernel():
-    """Generate kernels without sections and with every shared definition computed ahead."""
-    saved = kernel._lead, kernel._costly
+    """Generate kernels without sections, with every shared definition computed ahead and every call where it is written."""
+    saved = kernel._lead, kernel._costly, kernel._calls_once
     kernel._lead = lambda key: None
     kernel._costly = lambda code: False
+    kernel._calls_once = lambda text: text
     try:
         yield
     finally:
-        kernel._lead, kernel._costly = saved
+        kernel._lead, kernel._costly, kernel._calls_once = saved
 
 
 REGIONS = xr.regions()
@@ -92,3 +93,22 @@ class TestSectionsAndFirstUse:
                      "request": {"transfer": {"reason": "guardian_job_change", "to_school": to_school}}}
             decide(read_facts(facts).values, policy.parameters_on(ON), ON)
             assert calls == want, stage
+
+    def test_a_call_written_in_two_rules_is_made_once(self):
+        """Jiangsu graduation counts the failed core subjects for two rules (core, and all minus core): once."""
+        policy = compile_policy(resolve("jiangsu"))
+        decide = policy.questions["graduation"].by_era[policy.era(ON)]["decide"]
+        count_in = decide.__globals__["_count_in"]
+        calls = []
+
+        def counted(items, among):
+            calls.append(among)
+            return count_in(items, among)
+
+        decide.__globals__["_count_in"] = counted
+        facts = {"student": {"stage": "junior", "grade": 9},
+                 "results": {"failed_subjects": ["physics", "history"], "completed_term": True,
+                             "conduct": "pass", "physical_education": "pass"}}
+        outcome, failed, _ = decide(read_facts(facts).values, policy.parameters_on(ON), ON)
+        assert (outcome, failed) == ("denied", ("compulsory_other_subjects",))
+        assert len(calls) == 1

@@ -101,7 +101,8 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     function would; consecutive tests that start with the same definition
     (``compulsory 且 …``) sit in one section skipped by one test of it, so a senior
     student's facts never pay for the compulsory rules. A definition read ahead
-    that calls a function (a place relation) is computed at its first use.
+    that calls a function (a place relation) is computed at its first use, and so
+    is a call written in two rules (the failed core subjects, counted once).
     """
     # the school calendar is a parameter whose default is the policy's (`_cal` of the module): a calendar
     # given at ask time is passed in, with no recompiling and no shared state
@@ -221,6 +222,7 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     if lazy:
         text = _lazy_uses(text, lazy, defs)
     text = _FACT.sub(lambda m: _local(m.group(1)), text).replace("F.get(\"", "F.get('").replace("\")  # read", "')")
+    text = _calls_once(text)
     return "\n".join(lines) + "\n" + text, {**RUNTIME, **compiler.constants, "_PENDING": _PENDING}
 
 
@@ -335,6 +337,27 @@ def _lazy_uses(text: str, lazy: set, defs: dict) -> str:
 
     marker = re.compile(r"__d_([A-Za-z0-9_]+)__(?! = _PENDING)")
     return marker.sub(lambda m: form(m.group(1)) if m.group(1) in lazy else m.group(0), text)
+
+
+#: a call of a runtime function on facts and parameters alone (``count_in(results.failed_subjects, core_subjects)``)
+_CALL = re.compile(r"_(?:count_in|age_on)\((?:_f_\w+|P\['\w+'\]|_c\d+)(?:, (?:_f_\w+|P\['\w+'\]|_c\d+))*\)")
+
+
+def _calls_once(text: str) -> str:
+    """A call written more than once in a question's rules (the same function of the same facts) is computed once, at its first use.
+
+    Facts are read once into locals and parameters do not change, so every occurrence has the same value.
+    """
+    seen: dict = {}
+    for m in _CALL.finditer(text):
+        seen[m.group(0)] = seen.get(m.group(0), 0) + 1
+    repeated = {call: f"_k{n}" for n, call in enumerate(c for c, k in seen.items() if k > 1)}
+    if not repeated:
+        return text
+    text = _CALL.sub(lambda m: (f"({v} if {v} is not _PENDING else ({v} := {m.group(0)}))"
+                                if (v := repeated.get(m.group(0))) else m.group(0)), text)
+    head = "".join(f"    {v} = _PENDING\n" for v in repeated.values())
+    return head + text
 
 
 def _expand_unsafe(code: str, defs: dict) -> str:
