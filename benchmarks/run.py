@@ -49,27 +49,44 @@ from xueji_rules.facts.input import read_facts  # noqa: E402
 from xueji_rules.load import compile_policy  # noqa: E402
 from xueji_rules.locate import resolve  # noqa: E402
 
-ON = dt.date(2025, 3, 3)
+ON = dt.date(2025, 3, 3)  # a second-semester day: the graduating year is grade 6, 9 or 12 (no summer shift)
 #: a date inside the benchmark calendar, five days before a semester's end, with working-day data
 TIME_ON = dt.date(2025, 6, 30)
 BENCH_POLICIES = Path(__file__).resolve().parent / "policies"
 COMPULSORY = ("primary", "junior")
+ILLNESS = ("illness", "infectious_disease")
 ILLNESS_DOCS = frozenset({"hospital_diagnosis", "inpatient_record", "medical_receipts"})
 LEVELS = frozenset({"county", "city", "province"})
 CORE = frozenset({"chinese", "mathematics", "foreign_language"})
 SENIOR_REASONS = frozenset({"family_move", "guardian_job_change", "special"})
+PLACEMENT = ("policy_placement", "arranged_by_bureau")
+REFUSED = "refused"
 
 
 # --- hand-written equivalents (complete facts, Jiangsu's thresholds written in) ------
+#
+# What the Jiangsu policy says, written as plain ifs on ON. Approvals: a party's
+# `approvals.<party>: refused` fails the rule that needs it; given, pending or absent
+# leaves the rule to its conditions, and an allowed answer with an approval in play
+# is `allowed_with_approval` whatever its state. Documents are checked only when
+# stated. Jiangsu's 原则上不 rules name no grantor, so the reading
+# in_principle_exception_by_bureau names the bureau: with `approvals.exception_requested`,
+# the bureau's given grants it (the answer is as if the rule did not apply), refused denies.
 
 
-def _outcome(denied, grounds_exist, ground_held, principle, required, approval):
-    if denied:
-        return "denied"
-    if grounds_exist and not ground_held:
+def _outcome(denied, ground_held, principle, required, approval, F=None):
+    # Jiangsu's grounds are exhaustive: with no ground holding, the answer is no
+    if denied or not ground_held:
         return "denied"
     if principle:
-        return "denied_unless_exception"
+        if F is None or F.get("approvals.exception_requested") is not True:
+            return "denied_unless_exception"
+        state = F.get("approvals.bureau")
+        if state == REFUSED:
+            return "denied"
+        if state != "given":
+            return "denied_unless_exception"
+        return "required" if required else "allowed_with_approval"
     if required:
         return "required"
     if approval:
@@ -77,87 +94,110 @@ def _outcome(denied, grounds_exist, ground_held, principle, required, approval):
     return "allowed"
 
 
+def _plus_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def hand_suspension(F):
     stage = F["student.stage"]
-    graduating = F["student.grade"] in (6, 9, 12)
     reason = F["absence.reason"]
-    ext = F.get("request.suspension.is_extension") is True
-    docs = F.get("evidence.documents", frozenset())
+    extension = F.get("request.suspension.is_extension") is True
+    illness = reason in ILLNESS
+    force_majeure = reason == "force_majeure"
+    abroad = reason == "going_abroad"
+    docs = F.get("evidence.documents")  # None: not stated, only listed in the answer
+    level = F.get("evidence.hospital_level")
+    refused = F.get("approvals.bureau") == REFUSED
+    one_spell = F.get("absence.unbroken_spell") is not False
+    graduating = F["student.grade"] in (6, 9, 12)
+    illness_papers = (docs is None or ILLNESS_DOCS <= docs) and (level is None or level in LEVELS)
     failed = []
     denied = held = principle = required = approval = False
     if stage in COMPULSORY:
-        grounds_exist = True
-        if not ext and reason in ("illness", "force_majeure"):
-            if F["absence.class_hours_missed"] > 210 and F["absence.still_unable_to_attend"]:
-                held = approval = True
-            else:
-                failed.append("compulsory_class_hours")
-        if graduating and not ext:
-            failed.append("compulsory_not_in_graduating_year")
-            principle = True
-        if ext:
-            approval = True
-        if not ext and reason == "illness":
-            if ILLNESS_DOCS <= docs and F.get("evidence.hospital_level") in LEVELS:
-                approval = True
-            else:
-                failed.append("compulsory_illness_documents")
+        if not extension:
+            if illness or force_majeure:
+                if F["absence.class_hours_missed"] > 210 and F["absence.still_unable_to_attend"] and one_spell:
+                    held = True
+                else:
+                    failed.append("compulsory_class_hours")
+            if graduating:
+                failed.append("compulsory_not_in_graduating_year")
+                principle = True
+            if illness:
+                if refused or not illness_papers:
+                    failed.append("compulsory_illness_documents")
+                    denied = True
+                else:
+                    approval = True
+            elif force_majeure:
+                if refused or (docs is not None and "authority_certificate" not in docs):
+                    failed.append("compulsory_force_majeure_documents")
+                    denied = True
+                else:
+                    approval = True
+            elif abroad:
+                if refused or (docs is not None and "passport_and_visa" not in docs):
+                    failed.append("compulsory_going_abroad")
+                else:
+                    held = required = approval = True
+        else:
+            if refused:
+                failed.append("compulsory_extension_approval")
                 denied = True
-        if not ext and reason == "force_majeure":
-            if "authority_certificate" in docs:
+            else:
                 approval = True
-            else:
-                failed.append("compulsory_force_majeure_documents")
+            if illness or force_majeure:
+                if not refused and F["absence.still_unable_to_attend"]:
+                    held = True
+                else:
+                    failed.append("compulsory_extension")
+            if abroad:  # 第一部分第十九条: not extended; the registry is cancelled
+                failed.append("compulsory_abroad_no_extension")
                 denied = True
-        if not ext and reason == "going_abroad":
-            if "passport_and_visa" in docs:
-                held = required = approval = True
-            else:
-                failed.append("compulsory_going_abroad")
-        if ext and reason in ("illness", "force_majeure"):
-            if F["absence.still_unable_to_attend"]:
-                held = approval = True
-            else:
-                failed.append("compulsory_extension")
     else:
-        grounds_exist = True
-        abroad = reason == "going_abroad"
-        if ext and abroad:  # no senior rule applies to extending a suspension abroad
-            return "not_regulated", ()
-        if not ext and not abroad:
-            if F["absence.class_hours_missed"] * 3 > F["absence.year_total_class_hours"] and F["absence.still_unable_to_attend"]:
-                held = approval = True
-            else:
-                failed.append("senior_class_hours")
-        if graduating and not ext:
-            failed.append("senior_not_in_graduating_year")
-            principle = True
-        if ext and not abroad:
-            if F["request.suspension.years_suspended_before"] + 1 <= 2:
-                held = approval = True
-            else:
-                failed.append("senior_extension")
-        if not ext and not abroad:
-            if reason != "illness" or (ILLNESS_DOCS <= docs and F.get("evidence.hospital_level") in LEVELS):
-                approval = True
-            else:
-                failed.append("senior_procedure")
-                denied = True
-        if not ext and abroad:
-            if "passport_and_visa" in docs:
-                held = required = approval = True
-            else:
+        if not extension:
+            if not abroad:
+                if F["absence.class_hours_missed"] * 3 > F["absence.year_total_class_hours"] \
+                        and F["absence.still_unable_to_attend"] and one_spell:
+                    held = True
+                else:
+                    failed.append("senior_class_hours")
+            if graduating:
+                failed.append("senior_not_in_graduating_year")
+                principle = True
+            if not abroad:
+                if refused or (illness and not illness_papers):
+                    failed.append("senior_procedure")
+                    denied = True
+                else:
+                    approval = True
+            elif refused or (docs is not None and "passport_and_visa" not in docs):
                 failed.append("senior_going_abroad")
-    return _outcome(denied, grounds_exist, held, principle, required, approval), tuple(failed)
+            else:
+                held = required = approval = True
+        elif abroad:  # 第二部分第十九条: not extended; the registry is cancelled
+            failed.append("senior_abroad_no_extension")
+            denied = True
+        elif not refused and F["request.suspension.years_suspended_before"] + 1 <= 2:
+            held = approval = True
+        else:
+            failed.append("senior_extension")
+    return _outcome(denied, held, principle, required, approval, F), tuple(failed)
 
 
 def hand_graduation(F):
     failed = []
     if F["student.stage"] in COMPULSORY:
+        refused = F.get("approvals.bureau") == REFUSED
         subjects = F["results.failed_subjects"]
         core = len(subjects & CORE)
-        if not F["results.completed_term"]:
+        if refused or not F["results.completed_term"]:
             failed.append("compulsory_diploma_approval")
+        if refused:
+            failed.append("compulsory_certificate_validated")
         if core >= 1:
             failed.append("compulsory_core_subjects")
         if len(subjects) - core >= 2:
@@ -175,7 +215,7 @@ def hand_graduation(F):
             failed.append("senior_total_credits")
         if F["results.conduct"] != "pass":
             failed.append("senior_conduct")
-        if not F["results.completed_term"]:
+        if F.get("approvals.county_bureau") == REFUSED or not F["results.completed_term"]:
             failed.append("senior_diploma_approval")
     return ("denied" if failed else "allowed_with_approval"), tuple(failed)
 
@@ -185,79 +225,90 @@ def hand_transfer(F):
     reason = F["request.transfer.reason"]
     grade = F["student.grade"]
     to_grade = F.get("request.transfer.to_grade")
+    back = F.get("request.resumption.date")
     same_county = F["student.school.place.county"] == F["request.transfer.to_school.place.county"]
-    refused = F.get("request.transfer.bureau_agrees") is False
-    placement = reason in ("policy_placement", "arranged_by_bureau")
-    from_private = F["student.school.ownership"] == "private"
+    placement = reason in PLACEMENT
+    private = F["student.school.ownership"] == "private"
     to_public = F["request.transfer.to_school.ownership"] == "public"
+    to_school_refused = F.get("approvals.to_school") == REFUSED
+    to_bureau_refused = F.get("approvals.to_bureau") == REFUSED
+    procedure_refused = (to_school_refused or to_bureau_refused or F.get("approvals.from_school") == REFUSED
+                         or F.get("approvals.from_bureau") == REFUSED)
     failed = []
     denied = held = principle = required = approval = False
     if stage in COMPULSORY:
         if reason == "family_move":
-            moved_from = (F["request.transfer.family_moved_from.province"], F["request.transfer.family_moved_from.city"],
-                          F["request.transfer.family_moved_from.county"], F["request.transfer.family_moved_from.township"])
-            moved_to = (F["request.transfer.family_moved_to.province"], F["request.transfer.family_moved_to.city"],
-                        F["request.transfer.family_moved_to.county"], F["request.transfer.family_moved_to.township"])
-            if F["request.transfer.hukou_moved"] and F["request.transfer.residence_moved"] and moved_from != moved_to:
+            if F["request.transfer.hukou_moved"] and F["request.transfer.residence_moved"] and \
+                    F["request.transfer.family_moved_from.township"] != F["request.transfer.family_moved_to.township"]:
                 held = True
             else:
                 failed.append("compulsory_family_move")
-        if reason == "single_person_hukou_move":
+        elif reason == "single_person_hukou_move":
             failed.append("compulsory_single_hukou_move")
             denied = True
         if stage == "junior" and same_county:
             failed.append("junior_not_within_county")
             denied = True
         if reason == "migrant_worker_child":
-            if grade not in (1, 7, 10):
+            if F.get("approvals.bureau") != REFUSED and grade not in (1, 7, 10):
                 held = approval = True
             else:
                 failed.append("compulsory_migrant_worker_child")
-        if placement:
+        elif placement:
             if F["request.transfer.arranged_by_bureau"]:
                 held = required = True
             else:
                 failed.append("compulsory_policy_placement")
+        if F.get("request.transfer.entrance_exam") is True:
+            failed.append("compulsory_no_entrance_exam")
+            denied = True
         if to_grade is not None and to_grade != grade:
             failed.append("compulsory_same_grade")
             denied = True
-        if refused:
+        if back is not None and back < _plus_years(F["request.resumption.suspension_start"], 1):
+            failed.append("compulsory_suspended_resume_after_term")
+            denied = True
+        if procedure_refused:
             failed.append("compulsory_procedure")
             denied = True
         else:
             approval = True
-        if from_private and to_public:
+        if private and to_public:
             if not F["request.transfer.to_school.is_hukou_area"]:
                 failed.append("private_not_to_public_outside_hukou")
                 denied = True
             else:
-                held = approval = True
-                if "written_application" in F.get("evidence.documents", ()) and not refused:
-                    approval = True
-                else:
+                held = True  # a private-school pupil may return to the hukou area's public school
+                docs = F.get("evidence.documents")
+                if to_bureau_refused or to_school_refused or (docs is not None and "written_application" not in docs):
                     failed.append("private_to_hukou_area_public_application")
                     denied = True
+                else:
+                    approval = True
         if F["student.school.place.province"] != F["request.transfer.to_school.place.province"]:
-            if refused:
+            if F.get("approvals.city_bureau") == REFUSED:
                 failed.append("cross_province_city_bureau")
                 denied = True
             else:
                 approval = True
     else:
         if not placement:
-            if reason in SENIOR_REASONS:
+            if reason in SENIOR_REASONS and F.get("approvals.from_school") != REFUSED \
+                    and F.get("approvals.bureau") != REFUSED:
                 held = approval = True
             else:
                 failed.append("senior_reasons")
+        elif F["request.transfer.arranged_by_bureau"]:
+            held = required = True
         else:
-            if F["request.transfer.arranged_by_bureau"]:
-                held = required = True
-            else:
-                failed.append("senior_policy_placement")
+            failed.append("senior_policy_placement")
         if to_grade is not None and to_grade != grade:
             failed.append("senior_same_grade")
             denied = True
-        if refused:
+        if back is not None and back < _plus_years(F["request.resumption.suspension_start"], 1):
+            failed.append("senior_suspended_resume_after_term")
+            denied = True
+        if procedure_refused:
             failed.append("senior_procedure")
             denied = True
         else:
@@ -265,7 +316,7 @@ def hand_transfer(F):
         if same_county:
             failed.append("senior_not_within_county")
             principle = True
-        if from_private and to_public:
+        if private and to_public:
             failed.append("senior_private_not_to_public")
             denied = True
         if F["student.school.star_rating"] <= 3 and F["request.transfer.to_school.star_rating"] >= 4:
@@ -274,7 +325,7 @@ def hand_transfer(F):
         if F["request.transfer.to_school.track"] != "general":
             failed.append("senior_general_not_vocational")
             denied = True
-    return _outcome(denied, True, held, principle, required, approval), tuple(failed)
+    return _outcome(denied, held, principle, required, approval, F), tuple(failed)
 
 
 # --- generated students ---------------------------------------------------------------
@@ -287,21 +338,46 @@ def _place(rng, county=None):
             "township": county + rng.choice(["001", "002", "003"])}
 
 
+def _approvals(rng, parties):
+    """Each party's approval absent (pending), given, pending or refused; sometimes an exception applied for."""
+    out = {}
+    for party in parties:
+        state = rng.choices([None, "given", "pending", REFUSED], weights=[30, 52, 13, 5])[0]
+        if state is not None:
+            out[party] = state
+    if rng.random() < 0.3:
+        out["exception_requested"] = rng.random() < 0.8
+    return out
+
+
+def _maybe(rng, share, value):
+    """``value`` with probability ``share``, else None (the fact is left out)."""
+    return value if rng.random() < share else None
+
+
+def _drop_none(d):
+    return {k: (_drop_none(v) if isinstance(v, dict) else v) for k, v in d.items() if v is not None}
+
+
 def suspension_facts(rng):
     stage = rng.choice(["primary", "junior", "senior"])
     grade = {"primary": rng.randint(1, 6), "junior": rng.randint(7, 9), "senior": rng.randint(10, 12)}[stage]
-    reason = rng.choice(["illness", "force_majeure", "going_abroad", "other"] if stage == "senior" else ["illness", "force_majeure", "going_abroad"])
-    facts = {
+    docs = sorted(ILLNESS_DOCS | {"authority_certificate", "passport_and_visa", "written_application"})
+    return _drop_none({
         "student": {"stage": stage, "grade": grade},
-        "absence": {"reason": reason, "class_hours_missed": rng.choice([150, 210, 211, 340, 341, 500]),
-                    "year_total_class_hours": 1020, "still_unable_to_attend": rng.random() < 0.8,
+        "absence": {"reason": rng.choice(["illness", "illness", "infectious_disease", "force_majeure", "going_abroad", "other"]),
+                    "class_hours_missed": rng.choice([150, 210, 211, 320, 321, 340, 341, 500]),
+                    "year_total_class_hours": rng.choice([1020, 1020, 960]),
+                    "still_unable_to_attend": rng.random() < 0.8,
+                    "unbroken_spell": _maybe(rng, 0.4, rng.random() < 0.6),
                     "start_date": "2025-01-06"},
-        "evidence": {"documents": rng.sample(sorted(ILLNESS_DOCS | {"authority_certificate", "passport_and_visa", "written_application"}), rng.randint(2, 6)),
-                     "hospital_level": rng.choice(["township", "county", "city"])},
-        "request": {"suspension": {"is_extension": rng.random() < 0.2, "years_suspended_before": rng.choice([0, 1, 2]),
+        "evidence": {"documents": _maybe(rng, 0.7, rng.sample(docs, rng.randint(0, 6))),
+                     "hospital_level": _maybe(rng, 0.7, rng.choice(["township", "county", "city", "province"]))},
+        "request": {"suspension": {"is_extension": _maybe(rng, 0.5, rng.random() < 0.6),
+                                   "years_suspended_before": rng.choice([0, 1, 2]),
                                    "approval_date": "2025-02-01"}},
-    }
-    return facts
+        "approvals": _approvals(rng, ["bureau", "school"]),
+    })
 
 
 def graduation_facts(rng):
@@ -310,31 +386,51 @@ def graduation_facts(rng):
     return {
         "student": {"stage": stage, "grade": grade},
         "results": {
-            "failed_subjects": rng.sample(["chinese", "mathematics", "physics", "history", "music", "art"], rng.choice([0, 0, 1, 2])),
-            "conduct": rng.choice(["pass", "pass", "fail"]), "physical_education": rng.choice(["pass", "pass", "fail"]),
-            "compulsory_credits": rng.choice([115, 116, 120]), "elective_ii_credits": rng.choice([5, 6, 8]),
-            "total_credits": rng.choice([143, 144, 150]), "completed_term": rng.random() < 0.9,
+            "failed_subjects": rng.sample(["chinese", "mathematics", "foreign_language", "physics", "history", "music", "art"],
+                                          rng.choice([0, 0, 0, 0, 1, 1, 2, 3])),
+            "conduct": rng.choice(["pass"] * 5 + ["fail"]),
+            "physical_education": rng.choice(["pass"] * 5 + ["fail"]),
+            "compulsory_credits": rng.choice([115, 116, 120, 120]), "elective_ii_credits": rng.choice([5, 6, 8, 8]),
+            "total_credits": rng.choice([143, 144, 150, 150]), "completed_term": rng.random() < 0.9,
         },
+        "approvals": _approvals(rng, ["bureau", "county_bureau"]),
     }
+
+
+def _resumption(rng):
+    """A return after a suspension begun on a 29 February or a 1 March, on days around its first anniversary."""
+    start = rng.choice(["2024-02-29", "2024-03-01"])
+    return {"suspension_start": start, "date": rng.choice(["2025-02-27", "2025-02-28", "2025-03-01", "2025-03-03"])}
 
 
 def transfer_facts(rng):
     stage = rng.choice(["primary", "junior", "senior"])
     grade = {"primary": rng.randint(1, 6), "junior": rng.randint(7, 9), "senior": rng.randint(10, 12)}[stage]
     here = _place(rng)
-    return {
+    reason = rng.choice(["family_move", "family_move", "single_person_hukou_move", "guardian_job_change",
+                         "migrant_worker_child", "special", "policy_placement", "arranged_by_bureau"])
+    return _drop_none({
         "student": {"stage": stage, "grade": grade,
-                    "school": {"place": here, "ownership": rng.choice(["public", "private"]), "star_rating": rng.randint(2, 4),
-                               "track": "general"}},
-        "request": {"transfer": {
-            "reason": rng.choice(["family_move", "family_move", "single_person_hukou_move", "guardian_job_change", "migrant_worker_child", "special"]),
-            "to_school": {"place": _place(rng), "ownership": rng.choice(["public", "private"]), "star_rating": rng.randint(2, 5),
-                          "track": rng.choice(["general", "general", "vocational"]), "is_hukou_area": rng.random() < 0.5},
-            "to_grade": rng.choice([grade, grade, min(grade + 1, 12)]), "family_moved_from": here, "family_moved_to": _place(rng),
-            "hukou_moved": rng.random() < 0.8, "residence_moved": rng.random() < 0.8, "arranged_by_bureau": False,
-        }},
-        "evidence": {"documents": rng.choice([["written_application"], []])},
-    }
+                    "school": {"place": here, "ownership": rng.choice(["public", "private"]),
+                               "star_rating": rng.choice([0, 2, 3, 4]), "track": "general"}},
+        "request": {
+            "transfer": {
+                "reason": reason,
+                "to_school": {"place": _place(rng), "ownership": rng.choice(["public", "private"]),
+                              "star_rating": rng.choice([0, 3, 3, 4, 5]),
+                              "track": rng.choice(["general"] * 5 + ["vocational"]),
+                              "is_hukou_area": rng.random() < 0.5},
+                "to_grade": _maybe(rng, 0.7, rng.choice([grade, grade, grade, min(grade + 1, 12)])),
+                "entrance_exam": _maybe(rng, 0.3, rng.random() < 0.3),
+                "family_moved_from": here, "family_moved_to": dict(here) if rng.random() < 0.15 else _place(rng),
+                "hukou_moved": rng.random() < 0.85, "residence_moved": rng.random() < 0.85,
+                "arranged_by_bureau": rng.random() < 0.7,
+            },
+            "resumption": _resumption(rng) if rng.random() < 0.15 else None,
+        },
+        "evidence": {"documents": rng.choice([["written_application"], [], None, None])},
+        "approvals": _approvals(rng, ["to_school", "to_bureau", "from_school", "from_bureau", "bureau", "city_bureau"]),
+    })
 
 
 def bench_transfer_facts(rng):
@@ -345,10 +441,11 @@ def bench_transfer_facts(rng):
                 "date": (TIME_ON - dt.timedelta(days=rng.randint(0, 21))).isoformat()}
     if rng.random() < 0.7:
         transfer["to_grade"] = rng.choice([grade, grade, min(grade + 1, 12)])
+    facts = {"student": {"stage": stage, "grade": grade}, "request": {"transfer": transfer},
+             "evidence": {"documents": rng.choice([["written_application"], []])}}
     if rng.random() < 0.3:
-        transfer["bureau_agrees"] = rng.random() < 0.7
-    return {"student": {"stage": stage, "grade": grade}, "request": {"transfer": transfer},
-            "evidence": {"documents": rng.choice([["written_application"], []])}}
+        facts["approvals"] = {"bureau": "given" if rng.random() < 0.7 else REFUSED}
+    return facts
 
 
 def time_rows(rng, number, repeat, check):

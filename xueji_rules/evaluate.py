@@ -176,18 +176,20 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
         kernel = functools.partial(kernel, _cal=cal)
     checks = bool(q.contradictions)
     chosen = with_readings(policy, {}, readings)  # checked once
+    # only a question with a `for: 例外` gate can change a denied_unless_exception answer
+    exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
 
     def run(facts) -> tuple[str, tuple]:
         try:
             F = facts.values if type(facts) is FactValues else read_facts(facts).values
+            if checks:
+                _check_contradictions(q, era, F, params, day, cal)
             if chosen:
                 F = {**F, **chosen}
                 outcome, failed, statuses = kernel(F, params, day)
                 return settle(q.rules, statuses, F, outcome)[1], failed
-            if checks:
-                _check_contradictions(q, era, F, params, day, cal)
             answer = kernel(F, params, day, False)
-            if answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
+            if exceptions and answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
                 outcome, failed, statuses = kernel(F, params, day)
                 return settle(q.rules, statuses, F, outcome)[1], failed
             return answer

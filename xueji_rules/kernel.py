@@ -98,7 +98,11 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
 
     Consecutive rules with the same ``when`` share one test of it, and what only
     their requirements read is read inside that test's branch, as a hand-written
-    function would: a senior student's facts never pay for the compulsory rules.
+    function would; consecutive tests that start with the same definition
+    (``compulsory 且 …``) sit in one section skipped by one test of it, so a senior
+    student's facts never pay for the compulsory rules. A definition read ahead
+    that calls a function (a place relation) is computed at its first use, and so
+    is a call written in two rules (the failed core subjects, counted once).
     """
     # the school calendar is a parameter whose default is the policy's (`_cal` of the module): a calendar
     # given at ask time is passed in, with no recompiling and no shared state
@@ -117,32 +121,79 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     requires = {i: _expand_unsafe(p.require.code, defs) if p.require else "True" for i, p in enumerate(plans)}
     plans = [attrs.evolve(p, require=attrs.evolve(p.require, code=requires[i]) if p.require else None) for i, p in enumerate(plans)]
 
-    # what the group tests read is read first; what one block alone reads, inside it
-    header_needs = _needs(" ".join(k for k, _ in groups if k), defs)
+    # consecutive groups whose tests all start with the same definition (`compulsory 且 …`)
+    # form a section tested once by it, as a hand-written function tests the stage once
+    units: list[tuple[str | None, list[int]]] = []
+    tests = [_lead(key) for key, _ in groups]
+    for g, test in enumerate(tests):
+        lead = test[0] if test else None
+        if lead is not None and units and units[-1][0] == lead:
+            units[-1][1].append(g)
+        else:
+            units.append((lead, [g]))
+    sections: list[tuple[str | None, list[int]]] = []
+    for lead, gs in units:
+        if len(gs) > 1 and all(_whole(tests[g][1]) for g in gs):
+            sections.append((lead, gs))
+        else:  # a lone group is tested by its own test
+            sections.extend((None, [g]) for g in gs)
+    units = sections
+
+    # what the tests read is read first, and what two units read; what one unit alone reads, inside it
+    key_needs = [_needs(key, defs) if key else [] for key, _ in groups]
     block_needs = [_needs(" ".join(requires[i] for i in idx), defs) for _, idx in groups]
+    heads = [_needs(lead, defs) if lead else key_needs[gs[0]] for lead, gs in units]
     counts: dict = {}
-    for need in block_needs:
-        for item in need:
+    for head, (_, gs) in zip(heads, units):
+        for item in dict.fromkeys([*head, *(x for g in gs for x in key_needs[g] + block_needs[g])]):
             counts[item] = counts.get(item, 0) + 1
-    shared = list(header_needs) + [x for x in _ordered(counts, defs) if counts[x] > 1 and x not in header_needs]
+    first = list(dict.fromkeys(x for head in heads for x in head))
+    shared = first + [x for x in _ordered(counts, defs) if counts[x] > 1 and x not in first]
+    # a definition read ahead that calls a function (a place relation, a count) is computed at its
+    # first use, at most once: a student whose rules never reach it never pays for it
+    lazy = {x[2:] for x in shared if x.startswith("d:") and _costly(defs[x[2:]])}
     body: list[str] = []
-    body.extend(_reads(shared, defs, 4))
+    body.extend(_reads(shared, defs, 4, lazy))
     body.append("    _fl = []")
     body.append("    _any = _gh = _gu = _ga = _req = _app = _den = _pri = _unk = False")
-    for (key, idx), need in zip(groups, block_needs):
-        local = [x for x in need if x not in shared]
+    done = set(shared)
+
+    def group_code(g: int, pad: int, known: set, in_section: bool = False) -> None:
+        key, idx = groups[g]
+        if in_section:
+            key = tests[g][1]  # inside its section the lead is not False
+        local = [x for x in block_needs[g] if x not in known]
         if key is None:
-            body.extend(_reads(local, defs, 4))
+            body.extend(_reads(local, defs, pad))
             for i in idx:
-                _rule_code(plans[i], i, body, compiler.const(plans[i].id), 4)
-            continue
-        body.append(f"    _w = {key}")
-        body.append("    if _w is False:")
-        body.append("        " + " = ".join(f"s{i}" for i in idx) + " = 0")
-        body.append("    else:")
-        body.extend(_reads(local, defs, 8))
+                _rule_code(plans[i], i, body, compiler.const(plans[i].id), pad)
+            return
+        body.append(f"{' ' * pad}_w = {key}")
+        body.append(f"{' ' * pad}if _w is False:")
+        body.append(f"{' ' * (pad + 4)}" + " = ".join(f"s{i}" for i in idx) + " = 0")
+        body.append(f"{' ' * pad}else:")
+        body.extend(_reads(local, defs, pad + 4))
         for i in idx:
-            _rule_code(plans[i], i, body, compiler.const(plans[i].id), 8)
+            _rule_code(plans[i], i, body, compiler.const(plans[i].id), pad + 4)
+
+    for lead, gs in units:
+        if lead is None:
+            group_code(gs[0], 4, done)
+            continue
+        # the section: its groups' tests, and what two of its groups read, are read once inside it
+        inner: dict = {}
+        for g in gs:
+            for x in block_needs[g]:
+                inner[x] = inner.get(x, 0) + 1
+        level = set(x for g in gs for x in key_needs[g]) | {x for x, n in inner.items() if n > 1}
+        order = [x for x in _ordered({x: 1 for g in gs for x in key_needs[g] + block_needs[g]}, defs)
+                 if x in level and x not in done]
+        body.append(f"    if {lead} is False:")
+        body.append("        " + " = ".join(f"s{i}" for g in gs for i in groups[g][1]) + " = 0")
+        body.append("    else:")
+        body.extend(_reads(order, defs, 8))
+        for g in gs:
+            group_code(g, 8, done | set(order), True)
     has_grounds = any(p.strength in ("可以", "应当") for p in plans)
     body.append("    if _den:")
     body.append("        o = 'denied'")
@@ -172,8 +223,39 @@ def generate(question_id: str, plans: list[RulePlan], compiler: Compiler,
     body.append("        return o, tuple(_fl)")
     body.append(f"    return o, tuple(_fl), ({', '.join(f's{i}' for i in range(len(plans)))},)")
     text = "\n".join(body)
+    if lazy:
+        text = _lazy_uses(text, lazy, defs)
     text = _FACT.sub(lambda m: _local(m.group(1)), text).replace("F.get(\"", "F.get('").replace("\")  # read", "')")
-    return "\n".join(lines) + "\n" + text, {**RUNTIME, **compiler.constants}
+    text = _calls_once(text)
+    return "\n".join(lines) + "\n" + text, {**RUNTIME, **compiler.constants, "_PENDING": _PENDING}
+
+
+_LEAD = re.compile(r"\(False if \((__d_[A-Za-z0-9_]+__)\) is False else (.*)\)", re.S)
+
+
+def _lead(key: str | None) -> tuple[str, str] | None:
+    """(the definition a group's test starts with, the rest of the test), else None.
+
+    For ``A 且 B`` compiled as ``(False if (A) is False else B')`` (conditions.compile's
+    three-valued 且) that is ``(A, B')``; for a test that is a definition alone, ``(A, A)``. The
+    test is False whenever A is, so the groups whose tests start with A can be skipped with one
+    test of it, and inside that test B' alone decides (``_whole`` checks the shape).
+    """
+    if key is None:
+        return None
+    if _DEF.fullmatch(key):
+        return key, key
+    m = _LEAD.fullmatch(key)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _whole(rest: str) -> bool:
+    """Whether ``rest`` is an expression by itself: the test's outer bracket is the one that closes at its end."""
+    try:
+        compile(rest, "<test>", "eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def _needs(code: str, defs: dict) -> list[str]:
@@ -206,20 +288,80 @@ def _ordered(counts: dict, defs: dict) -> list[str]:
     return out
 
 
-def _reads(items: list[str], defs: dict, indent: int) -> list[str]:
+def _reads(items: list[str], defs: dict, indent: int, lazy=frozenset()) -> list[str]:
     """Lines reading facts into locals and computing definitions, in the given order.
 
     Fact reads are written ``F.get("…")  # read`` so that the later rewrite of
-    ``F.get('…')`` into locals leaves them alone; it then restores the quotes.
+    ``F.get('…')`` into locals leaves them alone; it then restores the quotes. A
+    definition in ``lazy`` is only marked pending here (``_lazy_uses`` computes it).
     """
     pad = " " * indent
     lines = []
     for item in items:
         if item.startswith("f:"):
             lines.append(f'{pad}{_local(item[2:])} = F.get("{item[2:]}")  # read')
+        elif item[2:] in lazy:
+            lines.append(f"{pad}__d_{item[2:]}__ = _PENDING")
         else:
             lines.append(f"{pad}__d_{item[2:]}__ = {_expand_unsafe(defs[item[2:]], defs)}")
     return lines
+
+
+class _Pending:
+    """The value of a definition not computed yet (``_lazy_uses``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "_PENDING"
+
+
+_PENDING = _Pending()
+
+
+def _costly(code: str) -> bool:
+    """A definition whose code calls a runtime function (a place relation, a count, an age): worth computing only when used."""
+    return not _unsafe(code) and any(f in code for f in ("_same_place(", "_count_in(", "_age_on("))
+
+
+def _lazy_uses(text: str, lazy: set, defs: dict) -> str:
+    """Each use of a lazy definition computes it the first time: ``(d if d is not _PENDING else (d := …))``.
+
+    The facts a lazy definition reads are read where it is marked pending, so they are
+    locals wherever it is used; a lazy definition may use another, computed the same way.
+    """
+    forms: dict = {}
+
+    def form(name: str) -> str:
+        if name not in forms:
+            code = _DEF.sub(lambda m: form(m.group(1)) if m.group(1) in lazy else m.group(0),
+                            _expand_unsafe(defs[name], defs))
+            forms[name] = f"(__d_{name}__ if __d_{name}__ is not _PENDING else (__d_{name}__ := {code}))"
+        return forms[name]
+
+    marker = re.compile(r"__d_([A-Za-z0-9_]+)__(?! = _PENDING)")
+    return marker.sub(lambda m: form(m.group(1)) if m.group(1) in lazy else m.group(0), text)
+
+
+#: a call of a runtime function on facts and parameters alone (``count_in(results.failed_subjects, core_subjects)``)
+_CALL = re.compile(r"_(?:count_in|age_on)\((?:_f_\w+|P\['\w+'\]|_c\d+)(?:, (?:_f_\w+|P\['\w+'\]|_c\d+))*\)")
+
+
+def _calls_once(text: str) -> str:
+    """A call written more than once in a question's rules (the same function of the same facts) is computed once, at its first use.
+
+    Facts are read once into locals and parameters do not change, so every occurrence has the same value.
+    """
+    seen: dict = {}
+    for m in _CALL.finditer(text):
+        seen[m.group(0)] = seen.get(m.group(0), 0) + 1
+    repeated = {call: f"_k{n}" for n, call in enumerate(c for c, k in seen.items() if k > 1)}
+    if not repeated:
+        return text
+    text = _CALL.sub(lambda m: (f"({v} if {v} is not _PENDING else ({v} := {m.group(0)}))"
+                                if (v := repeated.get(m.group(0))) else m.group(0)), text)
+    head = "".join(f"    {v} = _PENDING\n" for v in repeated.values())
+    return head + text
 
 
 def _expand_unsafe(code: str, defs: dict) -> str:

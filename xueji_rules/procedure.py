@@ -86,6 +86,14 @@ class ProcedureItem:
     for_exception: bool = False
     gate: bool = False  # an approval, a consent, or a review read as one
     en: str | None = None
+    #: computed once: the approvals.<party> facts, and the fact a switched reading is asked under
+    facts: tuple = attrs.field(init=False, eq=False, repr=False, default=attrs.Factory(
+        lambda self: tuple(f"approvals.{p}" for p in self.party.split("|")) if self.party else (), takes_self=True))
+    reading_key: str | None = attrs.field(init=False, eq=False, repr=False, default=attrs.Factory(
+        lambda self: f"reading.{self.reading}" if self.kind == "审核" and self.reading and self.party else None,
+        takes_self=True))
+    #: the Approval / Filing values a Decision lists, one per (rule id, state), built once
+    _made: dict = attrs.field(init=False, eq=False, repr=False, factory=dict)
 
     @property
     def parties(self) -> tuple:
@@ -95,9 +103,20 @@ class ProcedureItem:
     def fact(self) -> str | None:
         return f"approvals.{self.party}" if self.party and "|" not in self.party else None
 
-    @property
-    def facts(self) -> tuple:
-        return tuple(f"approvals.{p}" for p in self.parties)
+    def approval(self, rule_id: str, article: str, state: str, for_exception: bool = False) -> "Approval":
+        key = (rule_id, state, for_exception)
+        made = self._made.get(key)
+        if made is None:  # two threads making it at once make equal values
+            made = self._made[key] = Approval(rule_id, article, self.kind, self.by, self.level, self.party, self.words,
+                                              state, self.reading, for_exception)
+        return made
+
+    def filing(self, rule_id: str, article: str) -> "Filing":
+        key = (rule_id, None, None)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = Filing(rule_id, article, self.kind, self.by, self.level, self.words, self.reading)
+        return made
 
 
 @attrs.frozen
@@ -131,8 +150,8 @@ class Filing:
 
 def is_gate(item: ProcedureItem, F) -> bool:
     """Whether the item waits (and can refuse): a review by the option of its reading asked for, else as loaded."""
-    if item.kind == "审核" and item.reading and item.party:
-        option = F.get("reading." + item.reading)
+    if item.reading_key is not None:
+        option = F.get(item.reading_key)
         if option is not None:
             return option == "批准"
     return item.gate
@@ -140,7 +159,11 @@ def is_gate(item: ProcedureItem, F) -> bool:
 
 def state_of(F, item: ProcedureItem) -> str:
     """given when a party (any one, for alternatives) has given it; refused when every party has refused."""
-    states = [F.get(f) for f in item.facts]
+    facts = item.facts
+    if len(facts) == 1:
+        value = F.get(facts[0])
+        return value if value == GIVEN or value == REFUSED else PENDING
+    states = [F.get(f) for f in facts]
     if GIVEN in states:
         return GIVEN
     if states and all(s == REFUSED for s in states):
@@ -165,14 +188,13 @@ def settle(rules, statuses, F, outcome: str):
         for item in rule.procedure:
             if not is_gate(item, F):
                 if code in (1, 3):
-                    filings.append(Filing(rule.id, article, item.kind, item.by, item.level, item.words, item.reading))
+                    filings.append(item.filing(rule.id, article))
                 continue
             if item.for_exception:
                 continue
             state = state_of(F, item)
             if code == 1 or (code == 2 and state == REFUSED):
-                approvals.append(Approval(rule.id, article, item.kind, item.by, item.level, item.party, item.words,
-                                          state, item.reading))
+                approvals.append(item.approval(rule.id, article, state))
         if code == 2 and rule.strength == "原则上不":
             exceptions.append(rule)
     if outcome == "denied_unless_exception" and exception_asked and exceptions:
@@ -184,8 +206,7 @@ def settle(rules, statuses, F, outcome: str):
                 continue
             for item in items:
                 state = state_of(F, item)
-                approvals.append(Approval(rule.id, rule.article.id, item.kind, item.by, item.level, item.party,
-                                          item.words, state, item.reading, True))
+                approvals.append(item.approval(rule.id, rule.article.id, state, True))
                 if state == REFUSED:
                     norm = "denied"
                 granted = granted and state == GIVEN
