@@ -77,3 +77,18 @@ def test_a_case_file_reading_must_exist(tmp_path):
                     "cases:\n  - note: x\n    want: {outcome: denied}\n", encoding="utf-8")
     _, diags = check_case_file(path, xr.load_policy("jiangsu"))
     assert [d.code for d in diags] == ["unknown_reading"]
+
+
+def test_the_kinds_of_students_a_reading_changes_are_found_by_the_solver():
+    """z3 finds the student the other option of 一年以上 answers differently: a guardian abroad exactly a year."""
+    pytest.importorskip("z3")
+    from xueji_rules.readings import students_changed, variant
+
+    policy = xr.load_policy("jiangsu")
+    found = students_changed(policy, "one_year_inclusive", "不含本数", on=ON)
+    borrowing = [s for s in found if s["question"] == "borrowing" and s["pair"]]
+    assert borrowing and all(s["mismatch"] is None for s in borrowing)
+    assert any(s["facts"]["student"]["guardian"].get("years_abroad") == 1 for s in borrowing)
+    other = variant(policy, "one_year_inclusive", "不含本数")
+    assert xr.ask(other, "borrowing", ABROAD, on=ON).outcome == "denied"  # every path asks the switched option
+    assert xr.decider(other, "borrowing", on=ON)(ABROAD)[0] == "denied"

@@ -280,11 +280,16 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
         description="Each reading of the region that has alternatives (options), the option the policy takes (*), the rules "
                     "that rely on it, and the compliance cases whose answer changes under each other option.",
         epilog="examples:\n  xueji readings jiangsu\n  xueji readings nanchang --format json --no-cases\n"
+               "  xueji readings jiangsu --no-cases --students --on 2025-03-03   # the kinds of students each option changes\n"
                "  xueji ask jiangsu transfer --facts examples/transfer-family-move.yaml --on 2025-03-03 "
                "--reading transfer_review_is_approval=步骤",
     )
     rd.add_argument("region", metavar="REGION", help="region name, e.g. jiangsu (see `xueji regions`)")
     rd.add_argument("--no-cases", action="store_true", help="do not re-run the compliance cases under each option")
+    rd.add_argument("--students", action="store_true",
+                    help="also find, with z3, a minimal student per pair of answers each other option changes "
+                         "(needs the toolkit extra: pip install 'xueji_rules[toolkit]')")
+    rd.add_argument("--on", metavar="DATE", help="the date for --students (YYYY-MM-DD; default: today in Asia/Shanghai)")
     _fmt_arg(rd)
     lint.add_parser(sub, common, parser_class)
     edges.add_parser(sub, common, parser_class)
@@ -393,7 +398,8 @@ def cmd_readings(args, out, err, stdin) -> int:
     from .readings import reading_report
 
     policy = load_policy(args.region)
-    report = reading_report(policy, with_cases=not args.no_cases)
+    report = reading_report(policy, with_cases=not args.no_cases, with_students=args.students,
+                            on=_day(args.on) if args.on else None)
     if args.format == "json":
         _dump(report, out)
         return EXIT_OK
@@ -412,6 +418,15 @@ def cmd_readings(args, out, err, stdin) -> int:
                     out.write(f"        {c['where']}  {c['note']}  ({c['from']} → {c['to']})\n")
                 if len(changed) > 10:
                     out.write(f"        … and {len(changed) - 10} more\n")
+            for st in option.get("students_changed") or ():
+                if st["pair"] is None:
+                    out.write(f"      {st['question']}: no student answers differently"
+                              + (" (proved by z3)" if st["proved_same"] else "") + "\n")
+                else:
+                    from .toolkit.solver import facts_text
+
+                    out.write(f"      {st['question']}: {st['pair'][0]} → {st['pair'][1]} for {facts_text(st['facts'])}"
+                              f" on {st['on']} ({st['rule'][0]} / {st['rule'][1]})\n")
         out.write(f"    rules: {', '.join(item['rules']) or '—'}\n\n")
     return EXIT_OK
 

@@ -86,6 +86,8 @@ def with_readings(policy: Policy, F, readings) -> dict:
     A reading named must be one with alternatives (``options:``) and the option one of them;
     anything else is a FactsError (``unknown_reading``, ``bad_choice``).
     """
+    if policy.switched:
+        readings = {**policy.switched, **(readings or {})}
     if not readings:
         return F
     if not isinstance(readings, Mapping):

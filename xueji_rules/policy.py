@@ -313,6 +313,8 @@ class Policy:
     #: articles.Omission of every article (or item) no rule encodes, with its reason
     omitted: tuple = attrs.field(eq=False, repr=False, default=())
     folder: str = attrs.field(eq=False, repr=False, default="")
+    #: readings switched on this copy of the policy ({id: option}; readings.variant), asked on every path
+    switched: dict = attrs.field(eq=False, repr=False, factory=dict, converter=read_only)
     #: LayerInfo of every policy in the chain, the one extended first and this one last
     layers: tuple = attrs.field(eq=False, repr=False, default=())
     _eras: tuple = attrs.field(eq=False, repr=False, default=())

@@ -14,6 +14,37 @@ from pathlib import Path
 from .policy import Policy
 
 
+def variant(policy: Policy, reading_id: str, option: str) -> Policy:
+    """The same compiled policy, answering as if ``reading_id`` took ``option`` (every path asks it so)."""
+    import attrs
+
+    reading = switchable(policy).get(reading_id)
+    if reading is None or option not in dict(reading.options):
+        from .errors import FactsError
+
+        raise FactsError(f"{policy.id} has no reading {reading_id} with an option {option}")
+    readings = {**policy.readings, reading_id: attrs.evolve(reading, chosen=option)}
+    return attrs.evolve(policy, readings=readings, switched={**policy.switched, reading_id: option})
+
+
+def students_changed(policy: Policy, reading_id: str, option: str, on=None) -> list[dict]:
+    """For each question relying on the reading, the kinds of students (z3, toolkit.solver) it changes."""
+    from .toolkit.solver import counterexamples
+
+    other = variant(policy, reading_id, option)
+    questions = dict.fromkeys(rid.split(".")[0] for rid in rules_relying_on(policy, reading_id))
+    out = []
+    for q in questions:
+        c = counterexamples(policy, other, q, on=on)
+        for s in c.students:
+            out.append({"question": q, "pair": list(s.pair), "facts": s.facts, "on": s.on.isoformat(),
+                        "rule": [s.a.rule, s.b.rule], "article": [s.a.article, s.b.article], "mismatch": s.mismatch})
+        if not c.students:
+            # z3 found none: a proof within its bounds, unless something could not be translated
+            out.append({"question": q, "pair": None, "proved_same": not c.unsupported})
+    return out
+
+
 def switchable(policy: Policy) -> dict:
     """id -> Reading, for every reading of the policy that has alternatives."""
     return {rid: r for rid, r in policy.readings.items() if r.options}
@@ -24,8 +55,9 @@ def rules_relying_on(policy: Policy, reading_id: str) -> list[str]:
     return [f"{q.id}.{rule.id}" for q in policy.questions.values() for rule in q.rules if reading_id in rule.readings]
 
 
-def reading_report(policy: Policy, with_cases: bool = True) -> list[dict]:
-    """One entry per switchable reading: options (meaning, and the cases whose answer changes), chosen, rules."""
+def reading_report(policy: Policy, with_cases: bool = True, with_students: bool = False, on=None) -> list[dict]:
+    """One entry per switchable reading: options (meaning, the cases whose answer changes, and with
+    ``with_students`` the kinds of students whose answer changes, found by z3), chosen, rules."""
     cases = _cases(policy) if with_cases else None
     baseline = {key: answer for key, answer in (_answers(policy, cases, {}) if cases else {}).items()}
     report = []
@@ -41,6 +73,8 @@ def reading_report(policy: Policy, with_cases: bool = True) -> list[dict]:
                         changed.append({"where": f"{Path(case.file).name}:{case.line}", "note": case.note,
                                         "from": baseline.get(key), "to": answer})
                 entry["cases_changed"] = changed
+            if with_students and option != reading.chosen:
+                entry["students_changed"] = students_changed(policy, rid, option, on)
             options.append(entry)
         report.append({"id": rid, "title": reading.title, "chosen": reading.chosen, "options": options,
                        "rules": rules_relying_on(policy, rid)})

@@ -788,7 +788,9 @@ class Side:
         if has_dates:
             when = B(dates, z3.Not(dates)) if when is None else B(z3.And(dates, when.t), z3.Or(z3.Not(dates), when.f))
         req = self.cond(rule.require_tree) if rule.require_tree is not None else B(z3.BoolVal(True), z3.BoolVal(False))
-        gates = [i for i in rule.procedure if i.gate and not i.for_exception and i.party]
+        # a review's gate follows the option its reading takes on this policy (a switched copy included)
+        gates = [i for i in rule.procedure if not i.for_exception and i.party and (
+            (self.policy.readings[i.reading].chosen == "批准") if i.reading_key else i.gate)]
         if gates:
             tests = []
             for item in gates:
