@@ -474,8 +474,10 @@ def find_mutants(base: _Base, questions=None) -> list:
         if not base.mine(doc) or not body.get("options") or not body.get("chosen"):
             continue
         users = tuple(f"{q.id}.{r.id}" for q in base.policy.questions.values() for r in q.rules
-                      if any(i.reading == name for i in r.procedure))
-        qs = tuple(dict.fromkeys(k.split(".", 1)[0] for k in users))
+                      if name in r.readings or any(i.reading == name for i in r.procedure))
+        # a question reads the reading where a rule cites it, or where its code names it (through a definition too)
+        qs = tuple(dict.fromkeys([k.split(".", 1)[0] for k in users] + [
+            q.id for q in base.policy.questions.values() if f"'reading.{name}'" in q.source]))
         if wanted is not None and not (set(qs) & wanted):
             continue
         for other in body["options"]:
@@ -625,19 +627,10 @@ def mutant_policy(base: _Base, m: Mutant):
         _, name, other, qs = m.recipe
         if not qs:
             return None, NO_READER
-        saved = L.readings
-        L.readings = dict(saved)
-        L.readings[name] = attrs.evolve(saved[name], chosen=other)
-        try:
-            built = {}
-            for qname in qs:
-                one = _question(base, qname, L.entries["questions"][qname], base.compiler.fork())
-                if isinstance(one, str):
-                    return None, one
-                built[qname] = one
-        finally:
-            L.readings = saved
-        return _with_questions(base, built), qs
+        # the same policy answering under the other option on every path (conditions and reviews alike)
+        from ..readings import variant
+
+        return variant(base.policy, name, other), qs
     raise ValueError(kind)
 
 
