@@ -18,39 +18,27 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import json
 import random
 import sys
 import time
 import traceback
 from decimal import Decimal
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "tests"):  # the package, and the fuzz data and leak check shared with the test suite
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 import xueji_rules as xr  # noqa: E402
 from xueji_rules import Decision, XuejiError  # noqa: E402
 from xueji_rules.facts.privacy import ENV, printable  # noqa: E402
 from xueji_rules.facts.vocabulary import FACTS, GROUPS  # noqa: E402
+from leaks import echoed, error_corpus  # noqa: E402
+from strategies import AWKWARD_NUMBERS, CANARIES, ODD_TEXT  # noqa: E402
 
 ON = dt.date(2025, 3, 3)
-CANARIES = ["张伟 320102200503071234", "李娜", "320102200503071234", "Wáng Fāng", "13912345678", "王小明（初二3班）"]
-AWKWARD_NUMBERS = [
-    Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN"), Decimal("sNaN"), Decimal("1e999999999"),
-    Decimal("-1e999999999"), Decimal("1e-999999999"), Decimal("0E-999999999"), Decimal("230.000000000000000001"),
-    float("inf"), float("-inf"), float("nan"), 1e308, -1e308, 5e-324, 10**400, -(10**400), 10**18, -1, 0,
-    Fraction(1, 10**30), Fraction(10**30, 7), "1e999999999", "1e5000", "9" * 16, "0." + "1" * 13, "-0", "1/0",
-    "三分之零", "百百分之一", "１２３", "٣",
-]
-ODD_TEXT = [
-    "\x00", "\x07bell", "a\nb", "\ud800", "\udfff\ud800", "\u200b", "\u202e2025-03-01", "2025-03-01\x00",
-    "２０２５-０３-０１", "2025-03-01T25:00:00", "9999-12-31T23:59:59-23:59", "0000-00-00", " 230 ", "x" * 100_000,
-    "初中\u3000", "{}", "[]", "null", "true", "None", "%s%n", "../../etc/passwd",
-]
 COUNTIES = ["320106", "320302", "321202", "321204", "370103", "370402", "110105", "360102", "360103", "330106",
             "329999", "371200"]
 
@@ -144,57 +132,6 @@ def adversarial_facts(rng: random.Random) -> dict:
     return out
 
 
-def corpus(regions) -> str:
-    package = resources.files("xueji_rules")
-    parts = [package.joinpath("schema/facts.schema.json").read_text("utf-8")]
-    for name in ("facts/input.py", "facts/privacy.py", "facts/vocabulary.py", "places.py", "errors.py", "evaluate.py",
-                 "conditions/parse.py"):
-        parts.append(package.joinpath(name).read_text("utf-8"))
-    for region in regions:
-        policy = xr.load_policy(region)
-        parts.append(region)
-        parts.extend(policy.questions)
-        parts.extend(r.id for q in policy.questions.values() for r in q.rules)
-    parts.append("null true false None")  # JSON and Python words a diagnostic holds
-    # the vocabulary's keys and codes as "did you mean 'name'?" quotes them
-    from xueji_rules.facts.vocabulary import FACTS as _facts, GROUPS as _groups
-
-    words = {w for p in list(_facts) + list(_groups) for w in p.split(".")}
-    words |= {c for spec in _facts.values() for c in (spec.choices or {})}
-    parts.extend(f"'{w}'" for w in sorted(words))
-    return "\n".join(parts)
-
-
-def leaves(node, keys: list, depth: int = 0):
-    if depth > 50:
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            keys.append(k)
-            yield from leaves(v, keys, depth + 1)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from leaves(v, keys, depth + 1)
-    else:
-        yield node
-
-
-def echoed(facts, error: XuejiError, allowed_base: str) -> list[str]:
-    said = str(error) + "\n" + error.report() + "\n" + json.dumps([d.to_dict() for d in error.diagnostics], ensure_ascii=False)
-    keys: list = []
-    values = list(leaves(facts, keys))
-    allowed = allowed_base + "\n".join(f"{printable(str(k))}\n{printable(repr(str(k)))}" for k in keys)  # keys are not values
-    found = []
-    for v in values:
-        if isinstance(v, bool) or v is None or (isinstance(v, int) and v.bit_length() > 64):
-            continue
-        text = v if isinstance(v, str) else str(v)
-        for form in {text, text.strip(), repr(v), printable(text)}:
-            if len(form.strip()) >= 4 and form in said and form not in allowed:
-                found.append(form)
-    return found
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=1_000_000, help="how many calls (default 1,000,000)")
@@ -212,7 +149,7 @@ def main(argv=None) -> int:
         policy = xr.load_policy(region)
         for q in policy.questions:
             questions.append((region, q, policy, xr.decider(policy, q, ON)))
-    allowed = corpus(regions)
+    allowed = error_corpus(regions)
     outcomes: collections.Counter = collections.Counter()
     failures: list[str] = []
     kinds: collections.Counter = collections.Counter()

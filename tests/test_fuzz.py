@@ -8,9 +8,7 @@ over a million calls or more, outside CI.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,9 @@ from hypothesis import strategies as st
 
 import xueji_rules as xr
 from xueji_rules import Decision, XuejiError
-from xueji_rules.facts.privacy import ENV, printable
+from xueji_rules.facts.privacy import ENV
 
+from leaks import echoed as _echoed, error_corpus
 from strategies import adversarial_facts, junk_facts
 
 #: No single call may take longer (the issue's "1e999999999" took over ten minutes).
@@ -30,67 +29,11 @@ REGIONS = xr.regions()
 ON = dt.date(2025, 3, 3)
 
 
-def _corpus() -> str:
-    """Text an error may contain without echoing a value: the vocabulary, the schema and the messages' own words."""
-    package = resources.files("xueji_rules")
-    parts = [package.joinpath("schema/facts.schema.json").read_text("utf-8")]
-    for name in ("facts/input.py", "facts/privacy.py", "facts/vocabulary.py", "places.py", "errors.py", "evaluate.py",
-                 "conditions/parse.py"):
-        parts.append(package.joinpath(name).read_text("utf-8"))
-    for region in REGIONS:
-        policy = xr.load_policy(region)
-        parts.append(region)
-        parts.extend(policy.questions)
-        parts.extend(r.id for q in policy.questions.values() for r in q.rules)
-    parts.append("null true false None")  # JSON and Python words a diagnostic holds
-    # the vocabulary's keys and codes as "did you mean 'name'?" quotes them
-    from xueji_rules.facts.vocabulary import FACTS as _facts, GROUPS as _groups
-
-    words = {w for p in list(_facts) + list(_groups) for w in p.split(".")}
-    words |= {c for spec in _facts.values() for c in (spec.choices or {})}
-    parts.extend(f"'{w}'" for w in sorted(words))
-    return "\n".join(parts)
-
-
-CORPUS = _corpus()
-
-
-def _leaves(node, keys: list, depth: int = 0):
-    """Every value in a facts document (keys collected apart: a key is not a value)."""
-    if depth > 50:
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            keys.append(k)
-            yield from _leaves(v, keys, depth + 1)
-    elif isinstance(node, (list, tuple, set, frozenset)):
-        for v in node:
-            yield from _leaves(v, keys, depth + 1)
-    else:
-        yield node
-
-
-def _forms(value) -> list[str]:
-    """How a value could appear in a message: as written, repr'd, escaped."""
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, int) and value.bit_length() > 64:
-        return []
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except Exception:
-        return []
-    return [t for t in {text, text.strip(), repr(value), printable(text)} if len(t.strip()) >= 4]
+CORPUS = error_corpus(REGIONS)
 
 
 def echoed(facts, error: XuejiError) -> list[str]:
-    """The values of ``facts`` that ``error`` quotes (none may be, unless values are shown)."""
-    said = str(error) + "\n" + error.report() + "\n" + json.dumps(
-        [d.to_dict() for d in error.diagnostics], ensure_ascii=False)
-    keys: list = []
-    values = list(_leaves(facts, keys))
-    allowed = CORPUS + "\n".join(f"{printable(str(k))}\n{printable(repr(str(k)))}" for k in keys)  # keys are not values
-    return [form for v in values for form in _forms(v) if form in said and form not in allowed]
+    return _echoed(facts, error, CORPUS)
 
 
 def check(region: str, facts) -> None:
