@@ -214,15 +214,11 @@ def settle(rules, statuses, F, outcome: str):
             # the exception is granted: the answer is what it would be without the 原则上不 rules
             required = any(code == 1 and rule.strength == "应当" for rule, code in zip(rules, statuses))
             norm = "required" if required else "allowed"
-    if outcome == "allowed_with_approval" and not approvals and any(k.startswith("reading.") for k in F):
-        # a review switched to a step by the reading asked for: nothing is waited for any more
-        return norm, ("allowed" if norm == "allowed" else outcome), (), tuple(filings)
-    if outcome == "allowed" and any(not a.for_exception for a in approvals):
-        # a step the reading asked for turned into an approval: the old name says so too
-        return norm, "allowed_with_approval", tuple(approvals), tuple(filings)
-    gated = any(a.state != REFUSED or a.for_exception for a in approvals) or outcome == "allowed_with_approval"
-    legacy = outcome if norm == outcome or (norm == "allowed" and outcome == "allowed_with_approval") else \
-        LEGACY_OUTCOME[(norm, gated)]
+    # the old name: allowed with an approval in play (given or pending, an exception's included), or with a
+    # rule that names its approver only as text; the same answer the kernel gives when no reading is switched
+    gated = any(a.state != REFUSED or a.for_exception for a in approvals) or any(
+        code == 1 and rule.approver and not rule.procedure for rule, code in zip(rules, statuses))
+    legacy = LEGACY_OUTCOME[(norm, gated)]
     return norm, legacy, tuple(approvals), tuple(filings)
 
 
