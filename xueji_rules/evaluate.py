@@ -31,7 +31,7 @@ from .decision import (
 )
 from collections.abc import Mapping
 
-from .errors import DateError, Diagnostic, FactsError, did_you_mean
+from .errors import DateError, Diagnostic, FactsError
 from .facts.input import FactValues, jsonable, read_facts, to_date
 from .policy import STATUS_NAMES, Policy, Question
 from .procedure import exception_may_change, settle, status as status_of
@@ -93,23 +93,13 @@ def with_readings(policy: Policy, F, readings) -> dict:
     if not isinstance(readings, Mapping):
         raise FactsError("readings are given as {reading id: option}", (Diagnostic(
             "bad_choice", "readings must be a mapping of reading ids to options", path="readings"),))
-    problems, extra = [], {}
-    for rid, option in readings.items():
-        reading = policy.readings.get(rid) if isinstance(rid, str) else None
-        if reading is None or not reading.options:
-            switchable = [r for r, v in policy.readings.items() if v.options]
-            problems.append(Diagnostic("unknown_reading", f"{policy.id} has no reading '{rid}' with alternatives",
-                                       path=f"readings.{rid}", hint=did_you_mean(str(rid), switchable)
-                                       or "readings with alternatives: " + ", ".join(switchable)))
-            continue
-        options = dict(reading.options)
-        if option not in options:
-            problems.append(Diagnostic("bad_choice", f"'{option}' is not an option of {rid}", path=f"readings.{rid}",
-                                       hint="options: " + ", ".join(options)))
-            continue
-        extra["reading." + rid] = option
-    if problems:
-        raise FactsError("the readings asked for are not valid", tuple(problems))
+    from .readings import problems
+
+    found = problems(policy, readings)
+    if found:
+        raise FactsError("the readings asked for are not valid", tuple(
+            Diagnostic(code, message, path=f"readings.{rid}", hint=hint) for rid, code, message, hint in found))
+    extra = {"reading." + rid: option for rid, option in readings.items()}
     return {**F, **extra}
 
 

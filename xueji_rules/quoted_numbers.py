@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+from .conditions.parse import chinese_number
+
 _CN = "零〇一二两三四五六七八九十百千"
 _ARABIC = re.compile(r"(\d+(?:\.\d+)?)\s*(%|％)?")
 _CN_FRACTION = re.compile(rf"(百|[{_CN}]+)分之([{_CN}]+)")
@@ -23,16 +23,10 @@ _SPANS = {"周": 7, "星期": 7, "年": 12}
 
 def chinese_int(text: str) -> int | None:
     """一 → 1, 十六 → 16, 二十一 → 21, 一百 → 100, 两 → 2; None for text that is no numeral."""
-    total, current = 0, None
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (1 if current is None else current) * _UNITS[ch]
-            current = None
-        else:
-            return None
-    return total + (current or 0)
+    try:
+        return chinese_number(text)
+    except KeyError:
+        return None
 
 
 def numbers_in(text: str) -> set:

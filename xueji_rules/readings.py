@@ -50,6 +50,24 @@ def switchable(policy: Policy) -> dict:
     return {rid: r for rid, r in policy.readings.items() if r.options}
 
 
+def problems(policy: Policy, asked: dict) -> list[tuple]:
+    """(reading id, code, message, hint) for each reading asked for that cannot be: one the policy does not
+    have with alternatives (``unknown_reading``), or an option it does not list (``bad_choice``)."""
+    from .errors import did_you_mean
+
+    out = []
+    for rid, option in asked.items():
+        reading = policy.readings.get(rid) if isinstance(rid, str) else None
+        if reading is None or not reading.options:
+            names = list(switchable(policy))
+            out.append((rid, "unknown_reading", f"{policy.id} has no reading '{rid}' with alternatives",
+                        did_you_mean(str(rid), names) or "readings with alternatives: " + ", ".join(names)))
+        elif option not in dict(reading.options):
+            out.append((rid, "bad_choice", f"'{option}' is not an option of {rid}",
+                        "options: " + ", ".join(k for k, _ in reading.options)))
+    return out
+
+
 def rules_relying_on(policy: Policy, reading_id: str) -> list[str]:
     """``question.rule`` ids whose rules cite the reading (by `reading:`, a condition or a procedure entry)."""
     return [f"{q.id}.{rule.id}" for q in policy.questions.values() for rule in q.rules if reading_id in rule.readings]

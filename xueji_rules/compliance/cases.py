@@ -515,15 +515,10 @@ class _Reader(_IdReader):
                       "write e.g. `readings: {transfer_review_is_approval: 步骤}` (see `xueji readings REGION`)")
             return {}
         if self.policy is not None:
-            for rid, option in value.items():
-                reading = self.policy.readings.get(rid)
-                if reading is None or not reading.options:
-                    switchable = [r for r, v in self.policy.readings.items() if v.options]
-                    self.diag("unknown_reading", f"no reading '{rid}' with alternatives", rpath + (rid,),
-                              did_you_mean(rid, switchable) or "readings with alternatives: " + ", ".join(switchable))
-                elif option not in dict(reading.options):
-                    self.diag("bad_choice", f"'{option}' is not an option of {rid}", rpath + (rid,),
-                              "options: " + ", ".join(k for k, _ in reading.options))
+            from ..readings import problems
+
+            for rid, code, message, hint in problems(self.policy, value):
+                self.diag(code, message, rpath + (rid,), hint)
         return dict(value)
 
     def want(self, raw: dict, path: tuple, rules: dict | None) -> Want | None:

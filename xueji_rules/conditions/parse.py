@@ -109,12 +109,13 @@ class Arith(Node):
     right: Node
 
 
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "百": 100}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "十": 10, "百": 100, "千": 1000}
 UNIT_ALIASES = {"课时": "学时", "天": "日", "个月": "月"}
 
 
 def chinese_number(text: str) -> int:
-    """Read a small Chinese numeral (一 … 九十九, 一百)."""
+    """Read a small Chinese numeral (一 … 九十九, 一百, 两, 一千零五); KeyError for text that is not one."""
     total, current = 0, 0
     for ch in text:
         n = _CN_DIGITS[ch]
