@@ -303,8 +303,9 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         documents=tuple(documents),
         steps=tuple(steps),
         deadlines=tuple(deadlines),
-        readings=tuple([static.readings[r] if static.readings[r].option is None or "reading." + r not in F
-                        else attrs.evolve(static.readings[r], option=F["reading." + r]) for r in readings]),
+        readings=tuple([static.readings[r] for r in readings] if F is fv.values else [
+            attrs.evolve(static.readings[r], option=F["reading." + r]) if "reading." + r in F else static.readings[r]
+            for r in readings]),  # the option asked for, where one was
         no_ground=no_ground,
         parameters=static.parameters,
         policy=static.policy_ref,
