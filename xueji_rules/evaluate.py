@@ -181,7 +181,7 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
                 outcome, failed, statuses = kernel(F, params, day)
                 return settle(q.rules, statuses, F, outcome)[1], failed
             answer = kernel(F, params, day, False)
-            if exceptions and answer[0] == "denied_unless_exception" and exception_may_change(answer[0], F, q):
+            if exceptions and answer[0] == "denied_unless_exception" and F.get("approvals.exception_requested") is True:
                 outcome, failed, statuses = kernel(F, params, day)
                 return settle(q.rules, statuses, F, outcome)[1], failed
             return answer

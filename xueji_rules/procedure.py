@@ -95,14 +95,6 @@ class ProcedureItem:
     #: the Approval / Filing values a Decision lists, one per (rule id, state), built once
     _made: dict = attrs.field(init=False, eq=False, repr=False, factory=dict)
 
-    @property
-    def parties(self) -> tuple:
-        return tuple(self.party.split("|")) if self.party else ()
-
-    @property
-    def fact(self) -> str | None:
-        return f"approvals.{self.party}" if self.party and "|" not in self.party else None
-
     def approval(self, rule_id: str, article: str, state: str, for_exception: bool = False) -> "Approval":
         key = (rule_id, state, for_exception)
         made = self._made.get(key)
