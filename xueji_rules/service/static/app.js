@@ -31,6 +31,7 @@ const WORDS = {
     missing_field: "缺", lang_button: "EN", filter_question: "全部问题", regions_none: "至少选择两个地区。",
     upload_id: "上传编号", case_file: "合规用例文件", when: "适用于", require: "要求",
     rules_of: "条规则", omitted_of: "条未编码", item: "项",
+    readings_choice: "解读（可切换）", readings_hint: "条文含义不明之处，本规定选定了一种读法；可换成另一种读法试算，看答复是否改变。", policy_choice: "本规定采用",
   },
   en: {
     title: "Student-registry regulations explorer", views: "Views", regions: "Regions", loading: "Loading…",
@@ -64,6 +65,7 @@ const WORDS = {
     missing_field: "missing", lang_button: "中文", filter_question: "All questions", regions_none: "Choose at least two regions.",
     upload_id: "Upload id", case_file: "Compliance case file", when: "applies when", require: "requires",
     rules_of: "rules", omitted_of: "omitted", item: "item",
+    readings_choice: "Readings (switchable)", readings_hint: "Where the text is vague the policy chose one reading; try another to see whether the answer changes.", policy_choice: "the policy's choice",
   },
 };
 
@@ -305,7 +307,9 @@ function ruleCard(r) {
 
 function articleRow(row) {
   const status = ART_STATUS[row.status] || [row.status, row.status];
-  return h("div", { class: `article-row st-${row.status}`, id: `art-${row.layer}-${row.article}`, "data-article": row.article, "data-status": row.status },
+  const questions = [...new Set(row.rules.map((r) => r.question))].join(" ");
+  return h("div", { class: `article-row st-${row.status}`, id: `art-${row.layer}-${row.article}`, "data-article": row.article,
+                    "data-status": row.status, "data-questions": questions },
     h("div", { class: "art-text" },
       h("div", { class: "art-head" }, h("span", { class: "art-id" }, row.article), h("span", { class: `badge st st-${row.status}` }, pick(status))),
       row.text ? h("p", { class: "statute" }, row.text) : h("p", { class: "muted" }, lang === "en" ? "(not in the text's headings)" : "（不在条文标题中）")),
@@ -329,13 +333,19 @@ async function viewRead(token) {
   if (token !== state.renderToken) return h("div");
   const rep = state.articles[region];
   const counts = rep.status_counts || {};
-  const filter = state.readFilter || (state.readFilter = { q: "", status: "" });
+  const filter = state.readFilter || (state.readFilter = { q: "", status: "", question: "" });
+  const qnames = new Map();
+  for (const layer of rep.layers) for (const row of layer.articles) for (const r of row.rules) {
+    if (!qnames.has(r.question)) qnames.set(r.question, lang === "en" && r.question_en ? r.question_en : r.question_title || r.question);
+  }
+  if (filter.question && !qnames.has(filter.question)) filter.question = "";
   const list = h("div", { class: "articles" });
   const apply = () => {
     const q = filter.q.trim().toLowerCase();
     let shown = 0;
     for (const el of list.querySelectorAll(".article-row")) {
-      const ok = (!filter.status || el.dataset.status === filter.status) && (!q || el.textContent.toLowerCase().includes(q));
+      const ok = (!filter.status || el.dataset.status === filter.status) && (!q || el.textContent.toLowerCase().includes(q))
+        && (!filter.question || el.dataset.questions.split(" ").includes(filter.question));
       el.hidden = !ok;
       if (ok) shown += 1;
     }
@@ -361,9 +371,20 @@ async function viewRead(token) {
       h("select", { id: "st", onchange: (e) => { filter.status = e.target.value; apply(); } },
         h("option", { value: "" }, t("all_status")),
         Object.keys(ART_STATUS).map((k) => h("option", { value: k, selected: filter.status === k }, pick(ART_STATUS[k])))),
+      h("select", { id: "rq", onchange: (e) => { filter.question = e.target.value; apply(); } },
+        h("option", { value: "" }, t("filter_question")),
+        [...qnames].map(([k, title]) => h("option", { value: k, selected: filter.question === k }, `${title} (${k})`))),
       count),
     list);
   apply();
+  const target = state.route.question;  // #/read/<region>/<article>
+  if (target) {
+    requestAnimationFrame(() => {
+      const el = [...list.querySelectorAll(".article-row")].find((x) => x.dataset.article === target)
+        || [...list.querySelectorAll(".article-row")].find((x) => target.startsWith(x.dataset.article));
+      if (el) { el.hidden = false; el.classList.add("target"); el.scrollIntoView({ block: "start" }); }
+    });
+  }
   return node;
 }
 
@@ -578,7 +599,7 @@ function rulesTable(d) {
           r.approver ? h("div", { class: "small" }, `${t("approver")}：${r.approver}`) : null,
           r.exception_by ? h("div", { class: "small" }, `${t("exception_by")}：${r.exception_by}`) : null),
         h("td", {}, strengthBadge(r.strength)),
-        h("td", { class: "nowrap" }, r.article),
+        h("td", { class: "nowrap" }, h("a", { href: `#/read/${encodeURIComponent(currentRegion())}/${encodeURIComponent(r.article)}`, class: "art-link" }, r.article)),
         h("td", {},
           h("div", {}, bi(r.message.zh, r.message.en)),
           conditionParts(why[r.id]),
@@ -621,27 +642,33 @@ function decisionView(d, fields) {
 
 // --- the case as a compliance case file (policies/<region>/tests/*.yaml)
 
-function caseDocument(question, on, facts, d, note) {
+function caseDocument(question, on, facts, d, note, readings) {
   const want = { outcome: d.outcome, norm: d.norm, status: d.status, failed: [...d.failed] };
   const held = d.rules.filter((r) => r.status === "held").map((r) => r.id);
   if (held.length) want.held = held;
   if (d.missing_facts.length) want.missing = [...d.missing_facts];
   if (d.approvers.length) want.approvers = [...d.approvers];
   if (d.certificate !== null && d.certificate !== undefined) want.certificate = d.certificate;
-  return { question, on, cases: [{ note, facts, want }] };
+  const one = { note, facts };
+  if (readings && Object.keys(readings).length) one.readings = readings;
+  one.want = want;
+  return { question, on, cases: [one] };
 }
 
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|~|y|n)$/i;
+// text that YAML reads back as the same text unquoted: no indicator first, no digit first (a code like "320106"
+// stays text only in quotes), none of : # , [ ] { } anywhere, no space at either end
+const SAFE_TEXT = /^[^\s\-?:,[\]{}#&*!|>'"%@`0-9.+~][^:#,[\]{}\n\r]*(?<!\s)$/u;
 function yamlScalar(v) {
   if (v === null || v === undefined) return "null";
   if (typeof v === "boolean" || typeof v === "number") return String(v);
   const s = String(v);
   if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return s;
-  if (PLAIN.test(s) && !RESERVED.test(s)) return s;
+  if ((PLAIN.test(s) || SAFE_TEXT.test(s)) && !RESERVED.test(s)) return s;
   return JSON.stringify(s);  // a JSON string is a YAML double-quoted scalar
 }
-function yamlKey(k) { return PLAIN.test(k) && !RESERVED.test(k) ? k : JSON.stringify(k); }
+function yamlKey(k) { return PLAIN.test(k) ? k : JSON.stringify(k); }  // the case file's own keys (on:) are plain, as in policies/*/tests
 function toYaml(v, indent = "") {
   if (Array.isArray(v)) {
     if (v.every((x) => x === null || typeof x !== "object")) return `[${v.map(yamlScalar).join(", ")}]`;
@@ -690,7 +717,7 @@ async function viewTry(token) {
     if (tr.error) fill(out, problemBox(tr.error));
     else if (tr.result) {
       const note = h("input", { type: "text", id: "case-note", value: tr.note || t("note_default"), oninput: (e) => { tr.note = e.target.value; } });
-      const doc = () => caseDocument(question, tr.askedOn, tr.askedFacts, tr.result, note.value || t("note_default"));
+      const doc = () => caseDocument(question, tr.askedOn, tr.askedFacts, tr.result, note.value || t("note_default"), tr.askedReadings);
       const base = `${region.replace(/\W+/g, "_")}-${question}-${tr.askedOn}`;
       fill(out, decisionView(tr.result, fields),
         section(t("download"),
@@ -703,12 +730,30 @@ async function viewTry(token) {
   const drawForm = () => formBox.replaceChildren(factsForm(schema, tr.values, tr.result ? tr.result.missing_facts : [], () => {}));
   drawForm();
 
+  // readings with alternatives: the policy's choice by default; another may be tried (docs/policy-language.md)
+  const qinfo = questions.find((q) => q.question === question) || {};
+  const choosable = (detail.readings || []).filter((r) => Array.isArray(r.options) && r.options.length > 1
+    && (!Array.isArray(qinfo.readings) || qinfo.readings.includes(r.id)));
+  tr.readings = tr.readings || {};
+  const optionOf = (o) => (Array.isArray(o) ? { option: o[0], text: o[1] } : { option: o.option ?? o.name ?? o.id, text: o.text ?? o.meaning ?? "" });
+  const readingsBox = choosable.length ? h("details", { class: "form-fold", id: "readings-form", open: Object.keys(tr.readings).length > 0 },
+    h("summary", {}, t("readings_choice"), h("span", { class: "muted small" }, ` ${choosable.length}`)),
+    h("p", { class: "muted small" }, t("readings_hint")),
+    h("fieldset", { class: "group" }, choosable.map((r) => h("div", { class: "field", "data-reading": r.id },
+      h("label", { class: "f-label", for: `r-${r.id}` }, lang === "en" && r.en ? r.en : r.title, h("span", { class: "f-path mono" }, r.id)),
+      h("select", { id: `r-${r.id}`, onchange: (e) => { if (e.target.value === r.chosen) delete tr.readings[r.id]; else tr.readings[r.id] = e.target.value; } },
+        r.options.map(optionOf).map((o) => h("option", { value: o.option, selected: (tr.readings[r.id] ?? r.chosen) === o.option, title: o.text },
+          `${o.option}${o.option === r.chosen ? `（${t("policy_choice")}）` : ""} — ${o.text}`))))))) : null;
+
   const ask = async () => {
     const facts = factsFrom(tr.values);
     tr.askedFacts = facts;
     tr.askedOn = tr.on;
+    tr.askedReadings = { ...tr.readings };
+    const body = { facts, on: tr.on };
+    if (Object.keys(tr.readings).length) body.readings = { ...tr.readings };
     try {
-      tr.result = await postJSON(`/v1/regions/${regionPath(region)}/questions/${encodeURIComponent(question)}/ask?why=true`, { facts, on: tr.on });
+      tr.result = await postJSON(`/v1/regions/${regionPath(region)}/questions/${encodeURIComponent(question)}/ask?why=true`, body);
       tr.error = null;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -735,7 +780,7 @@ async function viewTry(token) {
         h("button", { type: "submit", class: "primary", id: "ask" }, t("ask")),
         h("button", { type: "button", onclick: () => { tr.values = {}; tr.result = null; tr.error = null; drawForm(); showResult(); } }, t("reset"))),
       h("h2", {}, t("facts_form")), h("p", { class: "muted small" }, t("facts_hint")),
-      formBox),
+      formBox, readingsBox),
     out);
   showResult();
   return node;
@@ -851,10 +896,10 @@ async function viewCompare(token) {
           h("select", { id: "cmp-question", onchange: (e) => { cs.question = e.target.value; cs.answers = null; render(); } },
             [...qs.values()].map((q) => h("option", { value: q.question, selected: q.question === cs.question }, `${qTitle(q)} (${q.question})`))),
           h("button", { type: "submit", class: "primary", id: "cmp-ask", disabled: names.length < 2 }, t("compare_ask"))),
+        answers,
         h("details", { class: "form-fold", open: true }, h("summary", {}, t("facts_form"), h("span", { class: "muted small" }, ` ${fields.length}`)),
           h("p", { class: "muted small" }, t("facts_hint")), factsForm(schema, cs.values, [], () => {})),
-        h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("compare_ask")))),
-      answers));
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("compare_ask"))))));
 }
 
 // ---------------------------------------------------------------- 校验: check an edited policy
@@ -924,8 +969,8 @@ async function viewCheck() {
     const r = u.result;
     fill(out, 
       h("div", { class: `banner small ${r.ok ? "ok" : "bad"}`, id: "upload-verdict", "data-ok": String(r.ok) },
-        h("span", { class: "big" }, r.ok ? t("valid") : t("invalid")),
-        h("span", { class: "mono" }, `${t("upload_id")} ${r.upload}`), u.name ? h("span", { class: "muted" }, ` ${u.name}`) : null),
+        h("div", {}, h("span", { class: "big" }, r.ok ? t("valid") : t("invalid")), u.name ? h("span", {}, u.name) : null),
+        h("span", { class: "mono" }, `${t("upload_id")} ${r.upload}`)),
       r.diagnostics && r.diagnostics.length ? section(`${t("diagnostics")} (${r.diagnostics.length})`, diagTable(r.diagnostics)) : null,
       r.ok ? h("div", { class: "actions" },
         h("button", { type: "button", class: "primary", id: "try-upload", onclick: () => go("try", r.region || r.upload) }, t("try_upload")),
