@@ -31,6 +31,7 @@ const WORDS = {
     missing_field: "缺", lang_button: "EN", filter_question: "全部问题", regions_none: "至少选择两个地区。",
     upload_id: "上传编号", case_file: "合规用例文件", when: "适用于", require: "要求",
     rules_of: "条规则", omitted_of: "条未编码", item: "项",
+    token_title: "需要访问令牌", token_hint: "此服务要求令牌（Bearer token），请向管理员索取。令牌只保存在本标签页中。", token: "令牌", token_use: "使用",
     readings_choice: "解读（可切换）", readings_hint: "条文含义不明之处，本规定选定了一种读法；可换成另一种读法试算，看答复是否改变。", policy_choice: "本规定采用",
   },
   en: {
@@ -65,6 +66,7 @@ const WORDS = {
     missing_field: "missing", lang_button: "中文", filter_question: "All questions", regions_none: "Choose at least two regions.",
     upload_id: "Upload id", case_file: "Compliance case file", when: "applies when", require: "requires",
     rules_of: "rules", omitted_of: "omitted", item: "item",
+    token_title: "An access token is needed", token_hint: "This service asks for a bearer token: get one from its administrator. It is kept in this tab only.", token: "Token", token_use: "Use",
     readings_choice: "Readings (switchable)", readings_hint: "Where the text is vague the policy chose one reading; try another to see whether the answer changes.", policy_choice: "the policy's choice",
   },
 };
@@ -130,8 +132,12 @@ class ApiError extends Error {
 
 const regionPath = (r) => r.split("/").map(encodeURIComponent).join("/");
 
+// with `xueji serve --token-file`, /v1 needs a bearer token: asked for once, kept for this tab only
+const TOKEN_KEY = "xueji-explorer-token";
 async function api(path, opts = {}) {
-  const res = await fetch(path, opts);
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = { ...(opts.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(path, { ...opts, headers });
   const type = res.headers.get("content-type") || "";
   const body = type.includes("json") ? await res.json() : await res.text();
   if (res.headers.get("x-xueji-policies")) state.policiesHash = res.headers.get("x-xueji-policies");
@@ -140,7 +146,18 @@ async function api(path, opts = {}) {
 }
 const postJSON = (path, data) => api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data) });
 
+function tokenForm() {
+  const input = h("input", { type: "password", id: "token", autocomplete: "off", size: 40 });
+  return h("form", { class: "block", id: "token-form", onsubmit: (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    location.reload();
+  } }, h("h3", {}, t("token_title")), h("p", { class: "muted" }, t("token_hint")),
+  h("div", { class: "actions" }, h("label", { for: "token" }, t("token")), input, h("button", { type: "submit", class: "primary" }, t("token_use"))));
+}
+
 function problemBox(err) {
+  if (err.status === 401) return tokenForm();
   const p = err.problem || {};
   return h("div", { class: "alert bad", role: "alert" },
     h("strong", {}, t("error"), p.code ? ` (${p.code})` : "", "："), err.message,
