@@ -48,6 +48,7 @@ from .render import value_text
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
 from .toolkit import mutate as toolkit_mutate
+from .service import serve as service_serve
 from .toolkit.solver import EXAMPLES as STUDENT_EXAMPLES, add_compare_arguments, run_students
 
 
@@ -294,6 +295,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     lint.add_parser(sub, common, parser_class)
     edges.add_parser(sub, common, parser_class)
     toolkit_mutate.add_parser(sub, common, parser_class)
+    service_serve.add_parser(sub, common, parser_class)
     return p
 
 
@@ -768,6 +770,7 @@ COMMANDS = {
     "lint": lint.run, "cases": edges.run,
 }
 COMMANDS["mutate"] = toolkit_mutate.run
+COMMANDS["serve"] = service_serve.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:

@@ -150,12 +150,14 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None, calend
 _SIMPLE = (int, str, bool, type(None))
 
 
-def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
+def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None, with_status: bool = False):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
     Parameters (and a calendar given) are resolved for the date once, ahead of
     evaluation, so a registry system checking many students on the same day pays
-    only for the rules.
+    only for the rules. With ``with_status`` it gives ``(outcome, status, failed)``,
+    the status being the Decision's (proceed, await_approval, …): the procedure is
+    settled from the rules' statuses and the approvals given, still without an explanation.
     """
     q = _question(policy, question)
     day = _date(on)
@@ -170,6 +172,21 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
     chosen = with_readings(policy, {}, readings)  # checked once
     # only a question with a `for: 例外` gate can change a denied_unless_exception answer
     exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
+
+    def run_status(facts) -> tuple[str, str, tuple]:
+        try:
+            F = facts.values if type(facts) is FactValues else read_facts(facts).values
+            if checks:
+                _check_contradictions(q, era, F, params, day, cal)
+            if chosen:
+                F = {**F, **chosen}
+            outcome, failed, statuses = kernel(F, params, day)
+            norm, legacy, approvals, _ = settle(q.rules, statuses, F, outcome)
+            return legacy, status_of(norm, approvals), failed
+        except (ArithmeticError, ValueError):
+            values = facts.values if type(facts) is FactValues else read_facts(facts).values
+            _run(q, era, values, params, day, cal)  # raises the FactsError that explains it
+            raise
 
     def run(facts) -> tuple[str, tuple]:
         try:
@@ -191,6 +208,9 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
             raise
 
     which = f" with the calendar {cal.title or cal.content_hash[:12]}" if cal is not None else ""
+    if with_status:
+        run_status.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}{which}: facts -> (outcome, status, failed rule ids)"
+        return run_status
     run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}{which}: facts -> (outcome, failed rule ids)"
     return run
 
