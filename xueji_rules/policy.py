@@ -154,6 +154,7 @@ class Deadline:
     en: str | None
     expression: str
     function: str  # name of its generated function in the question's module
+    facts: tuple = ()  # the facts its date is computed from (absence.start_date), in vocabulary order
 
 
 @attrs.frozen

@@ -270,7 +270,8 @@ class BuildStage:
         for r in rules:
             deadlines = []
             for dl, c in r["deadlines"]:
-                deadlines.append(Deadline(dl["title"], dl.get("en"), dl["date"], names[k]))
+                deadlines.append(Deadline(dl["title"], dl.get("en"), dl["date"], names[k],
+                                          _in_vocabulary_order({f.lstrip("?") for f in c.facts})))
                 k += 1
             r["deadlines"] = tuple(deadlines)
             built.append(Rule(**r))

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import attrs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -381,7 +382,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         snap = svc.store.snapshot
         policy = svc.policy(region, snap)
         q = _question(policy, question)
-        return _json_response(question_schema(q.facts, title=f"{policy.id} {q.id}: {q.title}"),
+        return _json_response(question_schema(_question_facts(q), title=f"{policy.id} {q.id}: {q.title}"),
                               headers=svc.headers(snap, policy))
 
     @app.post("/v1/regions/{region:path}/questions/{question}/ask", tags=["decisions"],
@@ -406,8 +407,16 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
             from ..facts.input import read_facts
 
             svc.decision_log.record(decision, read_facts(facts).values if config.log_facts else None)
-        return Response(_dumps(decision.to_dict(redact=redact)), media_type="application/json",
-                        headers=svc.headers(snap, policy))
+        out = decision.to_dict(redact=redact)
+        if _flag(request.query_params.get("why"), "why"):  # as `xueji ask --why --format json`: each condition part
+            from ..evaluate import with_readings
+            from ..explain import condition_parts
+            from ..facts.input import FactValues, read_facts
+
+            values = FactValues(with_readings(policy, read_facts(facts).values, readings))  # the readings asked for
+            parts = condition_parts(policy, q, values, on, doc.get("calendar"))
+            out["why"] = {rid: [attrs.asdict(part) for part in ps] for rid, ps in parts.items()}
+        return Response(_dumps(out), media_type="application/json", headers=svc.headers(snap, policy))
 
     @app.post("/v1/regions/{region:path}/questions/{question}/batch", tags=["decisions"],
               summary="Answer one question for many students: JSON Lines in, JSON Lines out")
@@ -606,6 +615,12 @@ def _region_summary(name: str, p) -> dict:
             "document_number": p.document_number, "version": p.version, "content_hash": p.content_hash,
             "effective_from": p.effective_from.isoformat() if p.effective_from else None,
             "questions": list(p.questions)}
+
+
+def _question_facts(q) -> tuple:
+    """The facts a question reads: its rules' conditions' and its deadlines' (absence.start_date), in vocabulary order."""
+    paths = set(q.facts) | {f for r in q.rules for d in r.deadlines for f in d.facts}
+    return tuple(p for p in FACTS if p in paths)
 
 
 def _region_detail(name: str, p) -> dict:

@@ -13,10 +13,12 @@ import copy
 import json
 from pathlib import Path
 
+import attrs
+
 from fastapi.openapi.utils import get_openapi
 
 from ..facts.schema import _leaf
-from ..facts.vocabulary import FACTS
+from ..facts.vocabulary import FACTS, GROUPS
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schema"
 REF = "#/components/schemas/"
@@ -131,9 +133,10 @@ QUERY = {
     "explain": {"type": "boolean"},
     "regions": {"type": "string", "description": "two or more region names, separated by commas"},
     "all": {"type": "boolean"},
+    "why": {"type": "boolean", "description": "add `why`: each rule's condition parts with their values (as `xueji ask --why`)"},
 }
 QUERIES = {
-    ("post", "/v1/regions/{region}/questions/{question}/ask"): ("on", "redact"),
+    ("post", "/v1/regions/{region}/questions/{question}/ask"): ("on", "redact", "why"),
     ("post", "/v1/regions/{region}/questions/{question}/batch"): ("on", "explain", "redact"),
     ("get", "/v1/regions/{region}/parameters"): ("on",),
     ("get", "/v1/regions/{region}/show"): ("on",),
@@ -184,6 +187,14 @@ def build_contract(app) -> dict:
     return doc
 
 
+def _group_title(parent: str, name: str) -> dict:
+    """A group's title (zh) and description (zh — en) from the vocabulary, for forms that head a group by name."""
+    field = attrs.fields_dict(GROUPS[parent]).get(name) if parent in GROUPS else None
+    if field is None or "zh" not in field.metadata:
+        return {}
+    return {"title": field.metadata["zh"], "description": f"{field.metadata['zh']} — {field.metadata['en']}"}
+
+
 def question_schema(paths, title: str | None = None) -> dict:
     """A JSON Schema (2020-12) for just the facts ``paths`` (a question's ``facts``), nested as the facts are.
 
@@ -197,9 +208,9 @@ def question_schema(paths, title: str | None = None) -> dict:
             continue
         node = root
         parts = path.split(".")
-        for part in parts[:-1]:
-            node = node["properties"].setdefault(part, {"type": "object", "additionalProperties": False,
-                                                        "properties": {}})
+        for i, part in enumerate(parts[:-1]):
+            node = node["properties"].setdefault(part, {**_group_title(".".join(parts[:i]), part), "type": "object",
+                                                        "additionalProperties": False, "properties": {}})
         leaf = _leaf(spec)
         leaf["x-kind"] = spec.kind
         if spec.choices:
