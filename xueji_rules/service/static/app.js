@@ -278,12 +278,14 @@ function paramTable(params) {
 }
 
 function readingList(readings) {
+  // each reading by its title; its reasoning (often long) folded under it
   if (!readings.length) return null;
-  return h("dl", { class: "readings" }, readings.map((r) => [
-    h("dt", {}, r.title, h("span", { class: "mono muted" }, ` ${r.id}`)),
-    h("dd", {}, r.text, r.en && lang === "en" ? h("div", { class: "en" }, r.en) : null,
-      r.options ? h("div", { class: "muted" }, (lang === "en" ? "options: " : "可选：") + r.options.map((o) => o[0]).join(" / ") + (r.chosen ? ` (${r.chosen})` : "")) : null),
-  ]));
+  return h("div", { class: "readings" }, readings.map((r) => h("details", { class: "reading", "data-reading": r.id },
+    h("summary", {}, r.title, " ", h("span", { class: "mono muted" }, r.id),
+      r.option || r.chosen ? h("span", { class: "tag" }, r.option || r.chosen) : null),
+    r.text ? h("p", {}, r.text) : null,
+    r.en && lang === "en" ? h("p", { class: "en" }, r.en) : null,
+    r.options ? h("div", { class: "muted" }, (lang === "en" ? "options: " : "可选：") + r.options.map((o) => (Array.isArray(o) ? o[0] : o.option)).join(" / ")) : null)));
 }
 
 function procedureList(items) {
@@ -297,6 +299,12 @@ function procedureList(items) {
 
 function caseList(cases) {
   if (!cases.length) return h("p", { class: "muted" }, t("none"));
+  const FIRST = 4;  // a rule may have dozens: the first few, the rest folded
+  if (cases.length > FIRST + 1) {
+    return h("div", {}, caseList(cases.slice(0, FIRST)),
+      h("details", { class: "more-cases" }, h("summary", {}, lang === "en" ? `${cases.length - FIRST} more` : `另有 ${cases.length - FIRST} 条`),
+        caseList(cases.slice(FIRST))));
+  }
   return h("ul", { class: "cases" }, cases.map((c) => h("li", {},
     h("span", { class: `mark ${c.status}` }, c.status === "held" ? "✓" : "✗"), " ",
     c.note, " ", h("span", { class: "mono muted" }, `${c.file}:${c.line}`),
