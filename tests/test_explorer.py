@@ -199,6 +199,35 @@ def test_upload_a_broken_policy_shows_where(base, page, tmp_path):
     where = page.locator("table.diags td.where").all_inner_texts()
     assert "condition_syntax/policy.yaml:30:47" in where, where  # the path inside the archive, never the server's
     assert "condition_syntax" in page.locator("table.diags").inner_text()
+    line = (POLICIES / "broken" / "condition_syntax" / "policy.yaml").read_text(encoding="utf-8").splitlines()[29]
+    src = page.locator("table.diags pre.src")
+    assert src.inner_text().replace("\n", "").rstrip() == f"30 │ … {line.strip()}"  # the line, read back from the archive
+    assert line[46:].startswith(src.locator("mark").inner_text().strip())  # marked from column 47
+    assert problems == []
+
+
+@pytest.mark.parametrize("kind", ["zip", "gnu-tar"])
+def test_diagnostics_quote_their_line_from_any_archive(base, page, tmp_path, kind):
+    """The line is read back from a zip (deflated) and from a GNU tar as well as from Python's pax tar."""
+    import zipfile
+
+    page, problems = page
+    folder = POLICIES / "broken" / "condition_syntax"
+    if kind == "zip":
+        archive = tmp_path / "p.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    z.write(f, f"{folder.name}/{f.relative_to(folder)}")
+    else:
+        archive = tmp_path / "p.tar"
+        with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT) as tar:
+            tar.add(folder, arcname=folder.name)
+    open_view(page, base, "check", "check")
+    page.set_input_files("#archive", str(archive))
+    page.click("#upload")
+    page.locator("#upload-verdict").wait_for()
+    assert page.locator("table.diags pre.src").inner_text().startswith("30 │ ")
     assert problems == []
 
 
@@ -221,6 +250,27 @@ def test_upload_a_folder_and_try_a_case_against_it(base, page):
     page.locator("#outcome").wait_for()
     assert page.locator("#outcome").get_attribute("data-outcome") == "allowed_with_approval"
     assert problems == []
+
+
+def test_a_server_with_a_token_asks_for_it(tmp_path):
+    """With --token-file the page loads, asks for the token, and with it shows the regions; the token stays in the tab."""
+    browser_or_skip()
+    from xueji_rules.service import create_app
+    from xueji_rules.service.config import ServiceConfig
+
+    token = tmp_path / "token.txt"
+    token.write_text("s3cret-for-the-test\n", encoding="utf-8")
+    with serving(create_app(ServiceConfig(token_file=str(token)))) as url, chromium(url) as (page, problems):
+        page.goto(url + "/")
+        page.locator("#token-form").wait_for()
+        assert page.locator("#regions a").count() == 0
+        page.fill("#token", "s3cret-for-the-test")
+        page.click("#token-form button[type=submit]")
+        page.wait_for_selector("main[data-ready='1'][data-view='read'] .article-row", timeout=60_000)
+        assert page.locator("#regions a[data-region='jiangsu']").count() == 1
+        assert page.evaluate("localStorage.getItem('xueji-explorer-token')") is None
+    # the 401 before the token was given is the one expected failure
+    assert [p for p in problems if "401" not in p] == []
 
 
 # -- what the page needs of the service (without a browser) ----------------------------------------

@@ -929,14 +929,18 @@ async function viewCompare(token) {
 
 // ---------------------------------------------------------------- 校验: check an edited policy
 
-function diagTable(diags) {
+function diagTable(diags, files) {
   return h("table", { class: "grid diags" },
     h("thead", {}, h("tr", {}, h("th", {}, t("where")), h("th", {}, t("code")), h("th", {}, t("message")), h("th", {}, t("hint")))),
-    h("tbody", {}, diags.map((d) => h("tr", {},
-      h("td", { class: "mono where" }, [d.file || "<input>", d.line, d.column].filter((x) => x !== null && x !== undefined).join(":")),
-      h("td", { class: "mono" }, d.code),
-      h("td", {}, d.message, d.path ? h("div", { class: "mono muted small" }, d.path) : null),
-      h("td", {}, d.hint || "")))));
+    h("tbody", {}, diags.map((d) => {
+      const src = sourceLine(files, d);
+      return [h("tr", { class: src ? "has-src" : null },
+        h("td", { class: "mono where" }, [d.file || "<input>", d.line, d.column].filter((x) => x !== null && x !== undefined).join(":")),
+        h("td", { class: "mono" }, d.code),
+        h("td", {}, d.message, d.path ? h("div", { class: "mono muted small" }, d.path) : null),
+        h("td", {}, d.hint || "")),
+      src ? h("tr", { class: "src-row" }, h("td", { colspan: 4 }, src)) : null];
+    })));
 }
 
 // a POSIX tar (ustar) of the files chosen with a folder picker, so a folder uploads without a zip tool
@@ -978,6 +982,87 @@ async function tarOf(files) {
   return new Blob(chunks, { type: "application/x-tar" });
 }
 
+// -- the uploaded files, read back in the browser, so each diagnostic can show its line
+
+const inflate = async (bytes, format) => new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream(format))).arrayBuffer());
+const ascii = (b, from, to) => { let s = ""; for (let i = from; i < to && b[i]; i++) s += String.fromCharCode(b[i]); return s; };
+const utf8 = (b) => new TextDecoder().decode(b);
+
+function untar(b) {
+  const files = new Map();
+  let pax = null;
+  for (let off = 0; off + 512 <= b.length;) {
+    if (!b[off]) break;  // two zero blocks end the archive
+    const size = parseInt(ascii(b, off + 124, off + 136).trim() || "0", 8);
+    const type = String.fromCharCode(b[off + 156] || 48);
+    const magic = ascii(b, off + 257, off + 262);
+    let name = utf8(b.slice(off, off + 100)).replace(/\0.*$/s, "");
+    if (magic === "ustar" && b[off + 262] === 0) { const prefix = utf8(b.slice(off + 345, off + 500)).replace(/\0.*$/s, ""); if (prefix) name = `${prefix}/${name}`; }
+    const data = b.slice(off + 512, off + 512 + size);
+    if (type === "x") {  // a pax header: its path= record names the next file
+      pax = {};
+      for (const m of utf8(data).matchAll(/\d+ ([^=]+)=([^\n]*)\n/g)) pax[m[1]] = m[2];
+    } else if (type === "L") {  // GNU tar's long name for the next file
+      pax = { path: utf8(data).replace(/\0.*$/s, "") };
+    } else {
+      if (type === "0" || type === "\0") files.set((pax && pax.path) || name, data);
+      pax = null;
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+async function unzip(b) {
+  const files = new Map();
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let end = -1;
+  for (let i = b.length - 22; i >= Math.max(0, b.length - 65557); i--) if (v.getUint32(i, true) === 0x06054b50) { end = i; break; }
+  if (end < 0) return files;
+  let p = v.getUint32(end + 16, true);
+  for (let n = v.getUint16(end + 10, true); n > 0 && v.getUint32(p, true) === 0x02014b50; n--) {
+    const method = v.getUint16(p + 10, true), csize = v.getUint32(p + 20, true);
+    const nlen = v.getUint16(p + 28, true), xlen = v.getUint16(p + 30, true), clen = v.getUint16(p + 32, true);
+    const local = v.getUint32(p + 42, true);
+    const name = utf8(b.slice(p + 46, p + 46 + nlen));
+    const start = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    const raw = b.slice(start, start + csize);
+    if (!name.endsWith("/")) {
+      if (method === 0) files.set(name, raw);
+      else if (method === 8) files.set(name, await inflate(raw, "deflate-raw"));
+    }
+    p += 46 + nlen + xlen + clen;
+  }
+  return files;
+}
+
+// path in the archive -> bytes; never sent anywhere, only read to quote the lines the diagnostics name
+async function filesOf(source) {
+  try {
+    if (Array.isArray(source)) return new Map(await Promise.all(source.map(async (f) => [f.webkitRelativePath || f.name, new Uint8Array(await f.arrayBuffer())])));
+    let b = new Uint8Array(await source.arrayBuffer());
+    if (b[0] === 0x50 && b[1] === 0x4b) return await unzip(b);
+    if (b[0] === 0x1f && b[1] === 0x8b) b = await inflate(b, "gzip");
+    return untar(b);
+  } catch {
+    return new Map();  // the server says what is wrong with an unreadable archive
+  }
+}
+
+function sourceLine(files, d) {
+  if (!files || !d.file || !d.line) return null;
+  const file = d.file.replace(/^\.\//, "");
+  const key = [...files.keys()].find((k) => k === file || k.endsWith("/" + file) || file.endsWith("/" + k));
+  if (!key) return null;
+  const line = utf8(files.get(key)).split(/\r?\n/)[d.line - 1];
+  if (line === undefined) return null;
+  const indent = Math.min(line.match(/^\s*/)[0].length, Math.max(0, (d.column || 1) - 1));
+  const col = Math.max(0, Math.min(line.length, (d.column || 1) - 1)) - indent;
+  const text = line.slice(indent);
+  return h("pre", { class: "src" }, h("span", { class: "ln" }, `${d.line} │ `), indent ? h("span", { class: "ln" }, "… ") : null,
+    text.slice(0, col), h("mark", {}, text.slice(col) || " "));
+}
+
 function archiveType(name) {
   if (/\.zip$/i.test(name)) return "application/zip";
   if (/\.(tar\.gz|tgz|gz)$/i.test(name)) return "application/gzip";
@@ -996,16 +1081,16 @@ async function viewCheck() {
       h("div", { class: `banner small ${r.ok ? "ok" : "bad"}`, id: "upload-verdict", "data-ok": String(r.ok) },
         h("div", {}, h("span", { class: "big" }, r.ok ? t("valid") : t("invalid")), u.name ? h("span", {}, u.name) : null),
         h("span", { class: "mono" }, `${t("upload_id")} ${r.upload}`)),
-      r.diagnostics && r.diagnostics.length ? section(`${t("diagnostics")} (${r.diagnostics.length})`, diagTable(r.diagnostics)) : null,
+      r.diagnostics && r.diagnostics.length ? section(`${t("diagnostics")} (${r.diagnostics.length})`, diagTable(r.diagnostics, u.files)) : null,
       r.ok ? h("div", { class: "actions" },
         h("button", { type: "button", class: "primary", id: "try-upload", onclick: () => go("try", r.region || r.upload) }, t("try_upload")),
         h("button", { type: "button", id: "read-upload", onclick: () => go("read", r.region || r.upload) }, t("read_upload"))) : null);
   };
-  const send = async (blob, type, name) => {
+  const send = async (blob, type, name, source) => {
     status.textContent = t("loading");
     try {
       const r = await api("/v1/uploads", { method: "POST", headers: { "content-type": type }, body: blob });
-      state.upload = { result: r, name };
+      state.upload = { result: r, name, files: r.diagnostics && r.diagnostics.length ? await filesOf(source) : null };
       if (r.ok) {
         const id = r.region || r.upload;
         if (!state.regions.some((x) => x.region === id)) state.regions.push({ region: id, upload: true, jurisdiction: id });
@@ -1029,8 +1114,11 @@ async function viewCheck() {
       h("p", { class: "muted" }, t("upload_hint")),
       h("form", { id: "upload-form", onsubmit: (e) => {
         e.preventDefault();
-        if (fileInput.files.length) send(fileInput.files[0], archiveType(fileInput.files[0].name), fileInput.files[0].name);
-        else if (dirInput.files.length) tarOf([...dirInput.files]).then((b) => send(b, "application/x-tar", dirInput.files[0].webkitRelativePath.split("/")[0]));
+        if (fileInput.files.length) send(fileInput.files[0], archiveType(fileInput.files[0].name), fileInput.files[0].name, fileInput.files[0]);
+        else if (dirInput.files.length) {
+          const chosen = [...dirInput.files];
+          tarOf(chosen).then((b) => send(b, "application/x-tar", chosen[0].webkitRelativePath.split("/")[0], chosen));
+        }
       } },
         h("div", { class: "upload-grid" },
           h("label", { for: "archive" }, t("archive")), fileInput,
