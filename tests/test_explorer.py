@@ -249,6 +249,11 @@ def test_upload_a_folder_and_try_a_case_against_it(base, page):
     page.click("#ask")
     page.locator("#outcome").wait_for()
     assert page.locator("#outcome").get_attribute("data-outcome") == "allowed_with_approval"
+    upload = re.search(r"#/try/(u-[0-9a-f]{12})", page.url).group(1)
+    assert page.locator(f"#regions a[data-region='{upload}']").count() == 1  # listed beside the bundled regions
+    page.click("#views a[data-view='read']")  # and readable article by article
+    page.wait_for_selector(f"main[data-ready='1'][data-view='read'] .article-row")
+    assert page.url.endswith(f"#/read/{upload}") and page.locator(".article-row").count() == 4
     assert problems == []
 
 
