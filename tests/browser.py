@@ -66,26 +66,41 @@ def serving(app):
 
 
 @contextlib.contextmanager
-def chromium(base: str):
-    """(page, problems): a fresh page at 1366×768; ``problems`` collects console errors, page errors,
-    failed requests and any request that leaves ``base``."""
+def launched():
+    """Debian's Chromium, headless, driven by Playwright; closed on leaving."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
-            ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
-            page = ctx.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-            page.on("request", lambda r: problems.append(f"left the server: {r.url}")
-                    if not r.url.startswith((base, "data:", "blob:")) else None)
-            yield page, problems
-            ctx.close()
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def new_page(browser, base: str):
+    """(page, problems): a fresh page (own storage) at 1366×768; ``problems`` collects console errors, page
+    errors, failed requests and any request that leaves ``base``."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+    try:
+        page = ctx.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        page.on("request", lambda r: problems.append(f"left the server: {r.url}")
+                if not r.url.startswith((base, "data:", "blob:")) else None)
+        yield page, problems
+    finally:
+        ctx.close()
+
+
+@contextlib.contextmanager
+def chromium(base: str):
+    """A page in a browser of its own (see :func:`new_page`)."""
+    with launched() as browser, new_page(browser, base) as got:
+        yield got
 
 
 def open_view(page, base: str, route: str, view: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from browser import browser_or_skip, chromium, fill_facts, open_view, serving
+from browser import browser_or_skip, fill_facts, launched, new_page, open_view, serving
 from xueji_rules.compliance.runner import run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +33,16 @@ def base():
         yield url
 
 
+@pytest.fixture(scope="module")
+def browser(base):
+    with launched() as browser:
+        yield browser
+
+
 @pytest.fixture()
-def page(base):
-    with chromium(base) as (page, problems):
-        yield page, problems
+def page(base, browser):
+    with new_page(browser, base) as got:
+        yield got
 
 
 def _tar(folder: Path) -> bytes:
@@ -257,15 +263,14 @@ def test_upload_a_folder_and_try_a_case_against_it(base, page):
     assert problems == []
 
 
-def test_a_server_with_a_token_asks_for_it(tmp_path):
+def test_a_server_with_a_token_asks_for_it(browser, tmp_path):
     """With --token-file the page loads, asks for the token, and with it shows the regions; the token stays in the tab."""
-    browser_or_skip()
     from xueji_rules.service import create_app
     from xueji_rules.service.config import ServiceConfig
 
     token = tmp_path / "token.txt"
     token.write_text("s3cret-for-the-test\n", encoding="utf-8")
-    with serving(create_app(ServiceConfig(token_file=str(token)))) as url, chromium(url) as (page, problems):
+    with serving(create_app(ServiceConfig(token_file=str(token)))) as url, new_page(browser, url) as (page, problems):
         page.goto(url + "/")
         page.locator("#token-form").wait_for()
         assert page.locator("#regions a").count() == 0
