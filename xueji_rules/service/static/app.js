@@ -5,7 +5,7 @@
 
 const WORDS = {
   zh: {
-    title: "学籍规定浏览器", views: "视图", regions: "地区", loading: "正在加载…",
+    title: "学籍规定浏览器", views: "视图", regions: "地区", region: "地区", loading: "正在加载…",
     read: "读规定", try: "试案例", compare: "比较", check: "校验",
     read_sub: "逐条阅读规定及其编码", try_sub: "填写学生情况，得出答复", compare_sub: "各地阈值与答复对照", check_sub: "上传修改后的规定，查看问题",
     upload_region: "上传", doc_no: "文号", version: "版本", articles_n: "条", cases: "合规用例", passed: "通过", failed_n: "未通过",
@@ -35,7 +35,7 @@ const WORDS = {
     readings_choice: "解读（可切换）", readings_hint: "条文含义不明之处，本规定选定了一种读法；可换成另一种读法试算，看答复是否改变。", policy_choice: "本规定采用",
   },
   en: {
-    title: "Student-registry regulations explorer", views: "Views", regions: "Regions", loading: "Loading…",
+    title: "Student-registry regulations explorer", views: "Views", regions: "Regions", region: "Region", loading: "Loading…",
     read: "Read", try: "Try a case", compare: "Compare", check: "Check",
     read_sub: "the regulation article by article, with its encoding", try_sub: "fill in a student, get the answer",
     compare_sub: "thresholds and answers side by side", check_sub: "upload an edited policy, see its problems",
@@ -534,7 +534,7 @@ function fieldInput(f, values, onchange) {
       return h("div", { class: "checks", id, role: "group" }, choicesOf(f.leaf).map((c) => h("label", { class: "check" },
         h("input", { type: "checkbox", name: f.path, value: c.code, checked: chosen.has(c.code),
                      onchange: (e) => { e.target.checked ? chosen.add(c.code) : chosen.delete(c.code); set([...chosen].sort()); } }),
-        " ", lang === "en" ? c.en : c.zh)));
+        " ", lang === "en" ? [c.en, h("span", { class: "zh-aside" }, c.zh)] : c.zh)));
     }
     case "bool":
       return h("div", { class: "seg", id, role: "radiogroup" }, [["true", t("yes"), true], ["false", t("no"), false], ["", t("unknown"), ""]].map(([val, label, x]) =>
@@ -794,12 +794,12 @@ async function viewTry(token) {
     h("div", { class: "view-head" }, h("h1", {}, t("try")), h("div", { class: "facts-line" }, h("span", {}, detail.title), h("span", { class: "mono" }, region))),
     h("form", { class: "try-form", id: "try-form", onsubmit: (e) => { e.preventDefault(); ask(); } },
       h("div", { class: "toolbar" },
-        h("label", { for: "region-select" }, t("regions")),
+        h("label", { for: "region-select" }, t("region")),
         h("select", { id: "region-select", onchange: (e) => go("try", e.target.value, question) },
           state.regions.map((r) => h("option", { value: r.region, selected: r.region === region }, r.upload ? `${t("upload_region")} ${r.region}` : `${r.jurisdiction || ""} ${r.region}`))),
         h("label", { for: "question" }, t("question")),
         h("select", { id: "question", onchange: (e) => go("try", region, e.target.value) },
-          questions.map((q) => h("option", { value: q.question, selected: q.question === question }, `${qTitle(q)} (${q.question})`))),
+          questions.map((q) => h("option", { value: q.question, selected: q.question === question }, lang === "en" && q.en ? qTitle(q) : `${qTitle(q)} (${q.question})`))),
         h("label", { for: "on" }, t("date")),
         h("input", { type: "date", id: "on", value: tr.on, required: true, onchange: (e) => { tr.on = state.lastOn = e.target.value; } }),
         h("button", { type: "submit", class: "primary", id: "ask" }, t("ask")),
@@ -919,7 +919,7 @@ async function viewCompare(token) {
         h("div", { class: "toolbar" },
           h("label", { for: "cmp-question" }, t("question")),
           h("select", { id: "cmp-question", onchange: (e) => { cs.question = e.target.value; cs.answers = null; render(); } },
-            [...qs.values()].map((q) => h("option", { value: q.question, selected: q.question === cs.question }, `${qTitle(q)} (${q.question})`))),
+            [...qs.values()].map((q) => h("option", { value: q.question, selected: q.question === cs.question }, lang === "en" && q.en ? qTitle(q) : `${qTitle(q)} (${q.question})`))),
           h("button", { type: "submit", class: "primary", id: "cmp-ask", disabled: names.length < 2 }, t("compare_ask"))),
         answers,
         h("details", { class: "form-fold", open: true }, h("summary", {}, t("facts_form"), h("span", { class: "muted small" }, ` ${fields.length}`)),
