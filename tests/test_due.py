@@ -258,3 +258,34 @@ def test_command_user_errors_exit_2_without_a_traceback(tmp_path):
     good.write_text(json.dumps({"id": "x", **nanchang_suspended("2024-03-10")}) + "\n", encoding="utf-8")
     code, out, err = run("due", "nanchang", "--students", good, "--from", "2025-03-01", "--to", "2025-03-31")
     assert (code, err) == (0, "") and "2025-03-10  x" in out
+
+
+def test_a_school_calendar_given_moves_the_windows():
+    """The school's own calendar (second semester ends 2025-06-27, not the sample's 07-05) moves the summer window."""
+    move = {"student": {**JUNIOR, "school": {"ownership": "public", "place": "360102"}},
+            "request": {"transfer": {"reason": "demolition_or_sale", "residence_moved": True,
+                                     "to_school": {"ownership": "public", "place": "360113"}}}}
+    window = "window_opens"
+    sample, _ = listed("nanchang", {"m": move}, "2025-06-01", "2025-07-31")
+    school, _ = listed("nanchang", {"m": move}, "2025-06-01", "2025-07-31",
+                       calendar=ROOT / "policies" / "nanchang" / "tests" / "calendars" / "early_summer.yaml")
+    assert dates(sample, kind=window) == ["2025-06-21"] and dates(school, kind=window) == ["2025-06-13"]
+    assert dates(sample, kind="window_closes") == ["2025-07-19"] and dates(school, kind="window_closes") == ["2025-07-11"]
+
+
+def test_contradictory_facts_stop_one_question_not_the_student():
+    """Shandong graduation: completing the term and leaving midway contradict; the return date is still listed."""
+    facts = {"student": {"stage": "senior", "grade": 12},
+             "results": {"completed_term": True, "left_school": True, "jieye_date": "2023-07-01"},
+             "request": {"resumption": {"suspension_start": "2024-07-01"}}}
+    items, errors = listed("shandong", {"c": facts}, "2025-06-01", "2025-07-31")
+    assert [(i.date.isoformat(), i.rule) for i in items if i.student] == [("2025-07-01", "after_term")]
+    assert [(e.row, e.code, e.question, e.rule) for e in errors] == [(1, "contradictory_facts", "graduation", None)]
+
+
+def test_a_deadline_beyond_the_working_day_data_is_an_error_not_a_guess():
+    """A transfer on 2026-12-24: its 10th working day is in 2027, whose holidays are not published yet."""
+    late = {"student": dict(JUNIOR), "request": {"transfer": {"date": "2026-12-24"}}}
+    items, errors = listed("nanchang", {"w": late, "ok": nanchang_suspended("2025-12-10")}, "2026-12-01", "2026-12-31")
+    assert [(i.student, i.date.isoformat()) for i in items] == [("ok", "2026-12-10")]
+    assert {(e.row, e.code, e.rule) for e in errors} == {(1, "bad_date", "handover_duty"), (1, "bad_date", "online_application")}

@@ -418,8 +418,11 @@ def _student_items(p: Plan, F: dict, student: str, row: int, start, end, on, win
         if key in seen_errors:
             return
         seen_errors.add(key)
+        from .workdays import covered_years
+
         messages = {
-            "bad_date": "a date this needs is outside the school calendar or the working-day data installed",
+            "bad_date": "a date this needs is outside the working-day data installed (chinesecalendar, {}–{}) or the "
+                        "school calendar".format(*covered_years()),
             "facts_value": "the date cannot be computed from these facts",
         }
         code = code or (first.code if first is not None else getattr(exc, "code", "facts_invalid"))
