@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 from fastapi.openapi.utils import get_openapi
@@ -182,6 +183,20 @@ def build_contract(app) -> dict:
     if svc.token is not None:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     return doc
+
+
+_PATH = re.compile(r"[a-z_]+(?:\.[a-z_]+)+")
+
+
+def question_facts(question) -> tuple:
+    """The facts a question reads: its conditions' (``Question.facts``) and those its deadlines count from."""
+    paths = dict.fromkeys(question.facts)
+    for rule in question.rules:
+        for d in rule.deadlines:
+            for m in _PATH.findall(d.expression):
+                if m in FACTS:
+                    paths.setdefault(m)
+    return tuple(paths)
 
 
 def question_schema(paths, title: str | None = None) -> dict:
