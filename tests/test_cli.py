@@ -724,7 +724,7 @@ def test_every_help_example_runs(monkeypatch):
             if argv[:1] == ["test"] and len(argv) == 1:
                 continue  # every region's cases: run by the suite itself
             if argv[:1] == ["serve"]:
-                continue  # a server answers until it is stopped: the service's tests start it on a free port
+                continue  # a server runs until stopped: tests/test_service.py starts it
             code, _, err = run(*argv)
             assert code in (0, 1), f"`{line.strip()}` exited {code}: {err}"
             tried += 1

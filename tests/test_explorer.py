@@ -323,3 +323,26 @@ def test_ask_with_why_gives_each_condition_part_under_the_readings_asked_for(cli
     assert other["outcome"] == "allowed_with_approval"
     assert [p for p in other["why"]["compulsory_class_hours"] if p["text"] == spell[0]["text"]][0]["value"] is True
     assert client.post(url + "?why=maybe", json={"facts": facts}).status_code == 422
+
+
+def test_the_form_offers_a_fact_a_deadline_reads_through_a_definition(tmp_path):
+    """A deadline counted from a definition (suspension_start: absence.start_date) that no rule reads: the
+    question's facts schema still offers absence.start_date, as the compiled deadline reads it."""
+    import shutil
+
+    import xueji_rules as xr
+    from xueji_rules.service.contract import question_facts
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(POLICIES / "tiny", folder)
+    policy_file = folder / "policy.yaml"
+    policy_file.write_text(policy_file.read_text(encoding="utf-8").replace(
+        "definitions:\n", "definitions:\n  suspension_start: absence.start_date\n"), encoding="utf-8")
+    questions = folder / "questions" / "suspension.yaml"
+    text = questions.read_text(encoding="utf-8")
+    assert "date: absence.start_date + term" in text
+    questions.write_text(text.replace("date: absence.start_date + term", "date: suspension_start + term"),
+                         encoding="utf-8")
+    q = xr.load_policy(folder).questions["suspension"]
+    assert "absence.start_date" not in q.facts
+    assert "absence.start_date" in question_facts(q)

@@ -13,6 +13,8 @@ Commands::
     xueji test [PATH ...] [--policy P]   compliance cases and article coverage
     xueji id REGION NUMBER [--stage S]   decode a student ID (学籍号)
     xueji regions                        the regions, and where each is found
+    xueji due REGION --students FILE --from DATE --to DATE [--out FILE] [--format text|json|csv]
+                                         what falls due for each student in a range of dates
 
 REGION is a region name (``jiangsu``, ``shandong/jinxiang``), looked up in the policy
 roots: ``--policies DIR`` first, then ``XUEJI_POLICIES``, else the bundled policies
@@ -45,6 +47,7 @@ import attrs
 from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
+from . import due
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
 from .toolkit import mutate as toolkit_mutate
@@ -296,6 +299,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     edges.add_parser(sub, common, parser_class)
     toolkit_mutate.add_parser(sub, common, parser_class)
     service_serve.add_parser(sub, common, parser_class)
+    due.add_parser(sub, common, parser_class)
     return p
 
 
@@ -771,6 +775,7 @@ COMMANDS = {
 }
 COMMANDS["mutate"] = toolkit_mutate.run
 COMMANDS["serve"] = service_serve.run
+COMMANDS["due"] = due.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:

@@ -10,8 +10,8 @@ built in ``contract.py`` from the schemas the library ships.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
-import functools
 import hmac
 import json
 import logging
@@ -33,7 +33,7 @@ from ..facts.input import jsonable
 from ..facts.vocabulary import FACTS
 from .audit_log import DecisionLog
 from .config import ServiceConfig
-from .contract import build_contract, question_schema
+from .contract import build_contract, question_facts, question_schema
 from .metrics import Metrics
 from .problems import MEDIA_TYPE, Problem, from_library
 from .store import PolicyStore, Snapshot, diagnostic_dict
@@ -121,7 +121,7 @@ class Service:
             raise from_library(exc) from None
 
     def headers(self, snap: Snapshot, policy=None) -> dict:
-        h = {"X-Xueji-Policies": snap.content_hash}
+        h = {}  # X-Xueji-Policies is added to every answer by Guard
         if policy is not None:
             h["X-Xueji-Policy-Hash"] = policy.content_hash
         return h
@@ -299,12 +299,28 @@ def _flag(value: str | None, name: str) -> bool:
     raise Problem(422, "bad_query", f"{name} is true or false")
 
 
-def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = None) -> FastAPI:
-    """The ASGI application: pass a config (``xueji serve`` builds one from its options)."""
+def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = None,
+               reload_on_sighup: bool = False) -> FastAPI:
+    """The ASGI application: pass a config (``xueji serve`` builds one from its options).
+
+    With ``reload_on_sighup`` (one process serving), SIGHUP reloads the policies in place.
+    """
     config = config or ServiceConfig()
     svc = Service(config, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if reload_on_sighup:
+            _reload_on_sighup(svc)
+        try:
+            yield
+        finally:
+            if svc.decision_log is not None:
+                svc.decision_log.close()
+            shutil.rmtree(svc.upload_root, ignore_errors=True)
+
     app = FastAPI(title="xueji_rules", version=_version(), openapi_url=None, docs_url=None, redoc_url=None,
-                  description="学籍规定即数据 · China's student-registry regulations as data.")
+                  lifespan=lifespan, description="学籍规定即数据 · China's student-registry regulations as data.")
     app.state.service = svc
 
     @app.exception_handler(Problem)
@@ -382,7 +398,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         snap = svc.store.snapshot
         policy = svc.policy(region, snap)
         q = _question(policy, question)
-        return _json_response(question_schema(_question_facts(q), title=f"{policy.id} {q.id}: {q.title}"),
+        return _json_response(question_schema(question_facts(q), title=f"{policy.id} {q.id}: {q.title}"),
                               headers=svc.headers(snap, policy))
 
     @app.post("/v1/regions/{region:path}/questions/{question}/ask", tags=["decisions"],
@@ -466,6 +482,8 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
 
     @app.get("/v1/regions/{region:path}", tags=["policies"], summary="One region: its questions and the facts each reads")
     async def region_detail(region: str):
+        if "/questions/" in region or region.rsplit("/", 1)[-1] in ("ask", "batch", "facts-schema"):
+            raise Problem(405, "method_not_allowed", "this path does not take that method")
         snap = svc.store.snapshot
         policy = svc.policy(region, snap)
         return _json_response(_region_detail(region, policy), headers=svc.headers(snap, policy))
@@ -542,46 +560,30 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
 
-    @app.on_event("shutdown")
-    async def _shutdown():
-        if svc.decision_log is not None:
-            svc.decision_log.close()
-        shutil.rmtree(svc.upload_root, ignore_errors=True)
-
     app.add_middleware(Guard, service=svc)
     return app
 
 
 def create_app_from_env() -> FastAPI:
     """The app a uvicorn worker builds (``xueji serve`` passes its options in XUEJI_SERVE_CONFIG)."""
-    app = create_app(ServiceConfig.from_env())
-    if not ServiceConfig.from_env().supervised:
-        _reload_on_sighup(app)
-    return app
+    config = ServiceConfig.from_env()
+    return create_app(config, reload_on_sighup=not config.supervised)
 
 
-def _reload_on_sighup(app: FastAPI) -> None:
-    svc: Service = app.state.service
+def _reload_on_sighup(svc: Service) -> None:
+    def handler():
+        result = svc.store.reload()
+        svc.metrics.reloads.labels("ok" if result.ok else "failed").inc()
+        if result.ok:
+            log.warning("SIGHUP: policies reloaded (%s)", result.content_hash[:12])
+        else:
+            log.warning("SIGHUP: the policies do not validate (%d problems); the old ones still answer",
+                        len(result.diagnostics))
 
-    @app.on_event("startup")
-    async def _install():
-        def handler():
-            try:
-                result = svc.store.reload()
-            except Exception:  # pragma: no cover - reload reports its own failures
-                log.exception("reload failed")
-                return
-            svc.metrics.reloads.labels("ok" if result.ok else "failed").inc()
-            if result.ok:
-                log.warning("SIGHUP: policies reloaded (%s)", result.content_hash[:12])
-            else:
-                log.warning("SIGHUP: the policies do not validate (%d problems); the old ones still answer",
-                            len(result.diagnostics))
-
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, handler)
-        except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not on this platform/thread
-            pass
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, handler)
+    except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not on this platform or thread
+        pass
 
 
 def _version() -> str:
@@ -617,12 +619,6 @@ def _region_summary(name: str, p) -> dict:
             "questions": list(p.questions)}
 
 
-def _question_facts(q) -> tuple:
-    """The facts a question reads: its rules' conditions' and its deadlines' (absence.start_date), in vocabulary order."""
-    paths = set(q.facts) | {f for r in q.rules for d in r.deadlines for f in d.facts}
-    return tuple(p for p in FACTS if p in paths)
-
-
 def _region_detail(name: str, p) -> dict:
     from ..readings import switchable
 
@@ -634,7 +630,7 @@ def _region_detail(name: str, p) -> dict:
             "rules": [r.id for r in q.rules],
             "facts": [{"path": path, "zh": FACTS[path].zh if path in FACTS else None,
                        "en": FACTS[path].en if path in FACTS else None,
-                       "kind": FACTS[path].kind if path in FACTS else None} for path in q.facts],
+                       "kind": FACTS[path].kind if path in FACTS else None} for path in question_facts(q)],
         })
     readings = [{"id": rid, "title": r.title, "en": r.en, "chosen": r.chosen,
                  "options": [{"option": o, "meaning": m} for o, m in r.options]}

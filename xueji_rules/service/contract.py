@@ -195,6 +195,13 @@ def _group_title(parent: str, name: str) -> dict:
     return {"title": field.metadata["zh"], "description": f"{field.metadata['zh']} — {field.metadata['en']}"}
 
 
+def question_facts(question) -> tuple:
+    """The facts a question reads: its conditions' (``Question.facts``) and those its deadlines count from
+    (``Deadline.facts``, as compiled: through definitions too, e.g. shandong's resumption_due_date), in vocabulary order."""
+    paths = set(question.facts) | {f for rule in question.rules for d in rule.deadlines for f in d.facts}
+    return tuple(p for p in FACTS if p in paths)
+
+
 def question_schema(paths, title: str | None = None) -> dict:
     """A JSON Schema (2020-12) for just the facts ``paths`` (a question's ``facts``), nested as the facts are.
 
