@@ -188,6 +188,12 @@ def test_compare_shows_three_regions(base, page):
     answers.first.wait_for()
     assert sorted(answers.nth(i).get_attribute("data-region") for i in range(answers.count())) == THREE
     assert page.locator(".region-answer[data-region='jiangsu'] [data-outcome]").get_attribute("data-outcome") == "allowed_with_approval"
+    page.select_option("#cmp-question", "exam_registration")  # a question only Jiangsu's text has
+    page.wait_for_selector("main[data-ready='1'] #compare-form")
+    page.click("#cmp-ask")
+    page.locator(".region-answer").first.wait_for()
+    assert page.locator(".region-answer[data-region='shandong']").inner_text().endswith("此地区没有这个问题")
+    assert page.locator(".region-answer[data-region='jiangsu'] [data-outcome]").count() == 1
     assert problems == []
 
 

@@ -215,7 +215,7 @@ function renderFrame() {
   document.getElementById("nav-views-h").textContent = t("views");
   document.getElementById("nav-regions-h").textContent = t("regions");
   document.getElementById("policies-hash").textContent = state.policiesHash ? `policies ${state.policiesHash.slice(0, 12)}` : "";
-  const { view, region } = state.route;
+  const { view } = state.route;
   const views = document.getElementById("views");
   views.replaceChildren(...["read", "try", "compare", "check"].map((v) => h("li", {},
     h("a", { href: "#", class: v === view ? "active" : null, "data-view": v,
@@ -227,7 +227,6 @@ function renderFrame() {
              onclick: (e) => { e.preventDefault(); go(["read", "try"].includes(view) ? view : "read", r.region); } },
       h("span", { class: "nav-main" }, r.upload ? `${t("upload_region")} ${r.region}` : r.jurisdiction || r.region),
       h("span", { class: "nav-sub mono" }, r.region)))));
-  void region;
 }
 
 function currentRegion() {
@@ -880,7 +879,9 @@ async function viewCompare(token) {
         const o = OUTCOMES[d.outcome] || [d.outcome || "", d.outcome || "", "unk"];
         return h("div", { class: "region-answer", "data-region": reg.name || reg.id },
           h("h3", {}, reg.jurisdiction || reg.name, h("span", { class: "mono muted" }, ` ${reg.name || reg.id}`)),
-          d.error ? h("div", { class: "alert bad" }, d.error.message || d.error.title || d.error.code || String(d.error)) :
+          d.error ? h("div", { class: "alert unk" },
+            state.details[reg.name] && !questionsOf(state.details[reg.name]).some((q) => q.question === cs.question)
+              ? t("not_in_region") : typeof d.error === "string" ? d.error : d.error.message || d.error.title || d.error.code) :
             h("div", {},
               h("div", { class: `banner small ${o[2]}`, "data-outcome": d.outcome }, h("span", { class: "big" }, pick(o)), h("span", { class: "mono" }, d.outcome)),
               d.rule ? h("div", { class: "kv" }, h("div", { class: "k" }, t("rule")), h("div", { class: "v" }, h("span", { class: "mono" }, d.rule), " ", h("span", { class: "art-ref" }, d.article))) : null,
@@ -894,7 +895,9 @@ async function viewCompare(token) {
   showAnswers();
   const ask = async () => {
     try {
-      cs.answers = await postJSON(`/v1/compare/${encodeURIComponent(cs.question)}?regions=${names.map(encodeURIComponent).join(",")}`, { facts: factsFrom(cs.values), on: cs.on });
+      const shown = new Set(fields.map((f) => f.path));  // only what the form shows: values kept from another question stay out
+      const facts = factsFrom(Object.fromEntries(Object.entries(cs.values).filter(([k]) => shown.has(k))));
+      cs.answers = await postJSON(`/v1/compare/${encodeURIComponent(cs.question)}?regions=${names.map(encodeURIComponent).join(",")}`, { facts, on: cs.on });
       cs.error = null;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
