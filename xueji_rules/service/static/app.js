@@ -887,7 +887,10 @@ async function viewCompare(token) {
               d.rule ? h("div", { class: "kv" }, h("div", { class: "k" }, t("rule")), h("div", { class: "v" }, h("span", { class: "mono" }, d.rule), " ", h("span", { class: "art-ref" }, d.article))) : null,
               d.quote ? h("blockquote", { class: "quote small" }, d.quote) : null,
               d.failed && d.failed.length ? h("div", { class: "kv" }, h("div", { class: "k" }, t("failed")), h("div", { class: "v mono" }, d.failed.join(", "))) : null,
-              d.missing_facts && d.missing_facts.length ? h("div", { class: "kv" }, h("div", { class: "k" }, t("missing")), h("div", { class: "v" }, d.missing_facts.map((p) => h("span", { class: "tag mono" }, p)))) : null,
+              d.missing_facts && d.missing_facts.length ? h("div", { class: "kv" }, h("div", { class: "k" }, t("missing")), h("div", { class: "v" }, d.missing_facts.map((p) => {
+                const f = fields.find((x) => x.path === p);
+                return h("div", {}, f ? (f.leaf.title || p) : p, " ", h("span", { class: "mono muted" }, p));
+              }))) : null,
               d.approvers && d.approvers.length ? h("div", { class: "kv" }, h("div", { class: "k" }, t("approver")), h("div", { class: "v" }, d.approvers.join("、"))) : null,
               d.exception_by && d.exception_by.length ? h("div", { class: "kv" }, h("div", { class: "k" }, t("exception_by")), h("div", { class: "v" }, d.exception_by.join("、"))) : null));
       })));
