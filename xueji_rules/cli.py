@@ -13,6 +13,8 @@ Commands::
     xueji test [PATH ...] [--policy P]   compliance cases and article coverage
     xueji id REGION NUMBER [--stage S]   decode a student ID (学籍号)
     xueji regions                        the regions, and where each is found
+    xueji audit REGION QUESTION ... --students FILE --on DATE [--out FILE]
+                                         every student of a file, in bounded chunks (docs/scale.md)
 
 REGION is a region name (``jiangsu``, ``shandong/jinxiang``), looked up in the policy
 roots: ``--policies DIR`` first, then ``XUEJI_POLICIES``, else the bundled policies
@@ -45,6 +47,7 @@ import attrs
 from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
+from . import audit
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
 from .toolkit import mutate as toolkit_mutate
@@ -294,6 +297,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     lint.add_parser(sub, common, parser_class)
     edges.add_parser(sub, common, parser_class)
     toolkit_mutate.add_parser(sub, common, parser_class)
+    audit.add_parser(sub, common, parser_class)
     return p
 
 
@@ -768,6 +772,7 @@ COMMANDS = {
     "lint": lint.run, "cases": edges.run,
 }
 COMMANDS["mutate"] = toolkit_mutate.run
+COMMANDS["audit"] = audit.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:
