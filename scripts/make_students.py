@@ -96,7 +96,20 @@ def make(region: str, questions: list[str], n: int, seed: int = 1, on: dt.date =
     rng = random.Random(seed)
     cols = {"student_id": pl.int_range(1, n + 1, eager=True).cast(pl.String).str.zfill(10).alias("student_id")}
     grade = pl.Series("student.grade", list(range(1, 13))).sample(n, with_replacement=True, seed=seed)
+    places = {}  # a place's prefix -> its county codes, one per student: its levels agree (and are empty together)
     for i, path in enumerate(paths):
+        parent, _, level = path.rpartition(".")
+        if FACTS[path].kind == "division" or (level in ("township", "school_district") and f"{parent}.county" in FACTS):
+            if parent not in places:
+                county = pl.Series(COUNTIES).sample(n, with_replacement=True, seed=seed * 31 + len(places))
+                empty = pl.Series([True] + [False] * 9).sample(n, with_replacement=True, seed=seed * 37 + len(places))
+                places[parent] = pl.select(pl.when(empty).then(None).otherwise(county)).to_series()
+            county = places[parent]
+            s = {"province": county.str.slice(0, 2) + "0000", "city": county.str.slice(0, 4) + "00", "county": county,
+                 "township": county + "001"}.get(level)
+            if s is not None:
+                cols[path] = s.alias(path)
+            continue
         if path == "student.grade":
             s = grade
         elif path == "student.stage":
