@@ -380,3 +380,20 @@ def test_jobs_give_the_same_file_in_the_same_order(tmp_path):
         got[jobs] = (read_out(out), (tmp_path / f"a{jobs}.errors.csv").read_text(), err.split("students read")[1].split("rows in error:")[0])
     assert got[1][0].equals(got[2][0]) and got[1][1] == got[2][1]
     assert got[1][2].split("\n", 1)[1] == got[2][2].split("\n", 1)[1]  # the summary, but for the time taken
+
+
+def test_a_value_of_another_kind_late_in_json_lines_is_that_rows_error(tmp_path):
+    """The JSON Lines schema is guessed from the first lines; a text where numbers were, further on, is one row's
+    error (facts_type), not a reason to stop."""
+    f = tmp_path / "s.jsonl"
+    row = {"student": {"stage": "junior", "grade": 8},
+           "absence": {"reason": "illness", "class_hours_missed": 230, "still_unable_to_attend": True}}
+    lines = [json.dumps(row)] * 10_500
+    lines[10_200] = json.dumps({**row, "absence": {**row["absence"], "class_hours_missed": "abc"}})
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "a.parquet"
+    code, _, err = run("audit", "jiangsu", "suspension", "--students", f, "--on", ON, "--out", out)
+    assert code == 1, err
+    assert (tmp_path / "a.errors.csv").read_text().splitlines()[1:] == [
+        "10201,suspension,facts_type,absence.class_hours_missed"]
+    assert read_out(out).height == 10_499
