@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -150,14 +150,12 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None, calend
 _SIMPLE = (int, str, bool, type(None))
 
 
-def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None, with_status: bool = False):
+def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
     Parameters (and a calendar given) are resolved for the date once, ahead of
     evaluation, so a registry system checking many students on the same day pays
-    only for the rules. With ``with_status`` it gives ``(outcome, status, failed)``,
-    the status being the Decision's (proceed, await_approval, …): the procedure is
-    settled from the rules' statuses and the approvals given, still without an explanation.
+    only for the rules. (``answerer`` adds the norm and the status.)
     """
     q = _question(policy, question)
     day = _date(on)
@@ -172,21 +170,6 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
     chosen = with_readings(policy, {}, readings)  # checked once
     # only a question with a `for: 例外` gate can change a denied_unless_exception answer
     exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
-
-    def run_status(facts) -> tuple[str, str, tuple]:
-        try:
-            F = facts.values if type(facts) is FactValues else read_facts(facts).values
-            if checks:
-                _check_contradictions(q, era, F, params, day, cal)
-            if chosen:
-                F = {**F, **chosen}
-            outcome, failed, statuses = kernel(F, params, day)
-            norm, legacy, approvals, _ = settle(q.rules, statuses, F, outcome)
-            return legacy, status_of(norm, approvals), failed
-        except (ArithmeticError, ValueError):
-            values = facts.values if type(facts) is FactValues else read_facts(facts).values
-            _run(q, era, values, params, day, cal)  # raises the FactsError that explains it
-            raise
 
     def run(facts) -> tuple[str, tuple]:
         try:
@@ -208,10 +191,58 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
             raise
 
     which = f" with the calendar {cal.title or cal.content_hash[:12]}" if cal is not None else ""
-    if with_status:
-        run_status.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}{which}: facts -> (outcome, status, failed rule ids)"
-        return run_status
     run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}{which}: facts -> (outcome, failed rule ids)"
+    return run
+
+
+def settled(q: Question, outcome: str, statuses, F) -> tuple:
+    """(norm, outcome, status, approvals, filings) from the kernel's outcome and the rules' statuses.
+
+    The one place they are derived: the full Decision and the audit's row backend both use it.
+    """
+    if static_has_procedure(q):
+        norm, outcome, approvals, filings = settle(q.rules, statuses, F, outcome)
+    else:
+        norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
+    status = "await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals)
+    return norm, outcome, status, approvals, filings
+
+
+class Answer(NamedTuple):
+    """A Decision's answer without its explanation: what an audit of many students needs per row."""
+
+    outcome: str
+    norm: str
+    status: str
+    failed: tuple
+    #: each rule's status, in policy order: 0 not applicable, 1 held, 2 failed, 3 unknown
+    statuses: tuple
+
+
+def answerer(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
+    """A function ``facts -> Answer`` (outcome, norm, status, failed rule ids, rule statuses) for one question on one date.
+
+    Between ``decider`` (outcome and failed rules only) and ``evaluate`` (the full Decision):
+    the policy, date, calendar and readings are resolved once; each call reads the facts with
+    every check (FactsError, DateError as ``evaluate`` raises them) and gives the same
+    outcome, norm, status and failed rules as the Decision for the same facts.
+    """
+    q = _question(policy, question)
+    day = _date(on)
+    policy.in_force(day)
+    params = policy.parameters_on(day)
+    era = policy.era(day)
+    cal = given_calendar(calendar)
+    with_readings(policy, {}, readings)  # a bad reading is refused once, before any student
+
+    def run(facts) -> Answer:
+        fv = facts if type(facts) is FactValues else read_facts(facts)
+        F = with_readings(policy, fv.values, readings)
+        outcome, failed, statuses = _run(q, era, F, params, day, cal)
+        norm, outcome, status, _, _ = settled(q, outcome, statuses, F)
+        return Answer(outcome, norm, status, failed, tuple(statuses))
+
+    run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}: facts -> Answer(outcome, norm, status, failed, statuses)"
     return run
 
 
@@ -257,10 +288,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         except (ArithmeticError, ValueError):
             certificate = None
 
-    if static_has_procedure(q):
-        norm, outcome, approvals, filings = settle(q.rules, statuses, F, outcome)
-    else:
-        norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
+    norm, outcome, status, approvals, filings = settled(q, outcome, statuses, F)
     static = _static(policy, q, params)
     missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
     steps, deadlines = [], []
@@ -330,7 +358,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         parameters=static.parameters,
         policy=static.policy_ref,
         norm=norm,
-        status="await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals),
+        status=status,
         approvals=approvals,
         filings=filings,
         calendar=static.calendar_ref if cal is None else CalendarRef("given", cal.title, cal.sample, cal.content_hash),

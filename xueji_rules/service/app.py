@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import DateError, FactsError, XuejiError, did_you_mean
-from ..evaluate import day_of, decider, evaluate
+from ..evaluate import answerer, day_of, evaluate
 from ..facts.input import jsonable
 from ..facts.vocabulary import FACTS
 from .audit_log import DecisionLog
@@ -729,8 +729,9 @@ async def _batch_lines(svc: Service, policy, region: str, q, request: Request, d
                 else:
                     run = deciders.get(day)
                     if run is None:
-                        run = deciders[day] = decider(policy, q, day, with_status=True)
-                    outcome, status, failed = run(facts)
+                        run = deciders[day] = answerer(policy, q, day)
+                    answer = run(facts)
+                    outcome, status, failed = answer.outcome, answer.status, answer.failed
                     item = {"line": n, "id": ident, "outcome": outcome, "status": status, "failed": list(failed)}
                     if svc.decision_log is not None:
                         svc.decision_log.record_short(region, q.id, day, outcome, status, failed, phash)

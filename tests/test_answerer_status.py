@@ -1,4 +1,4 @@
-"""``decider(..., with_status=True)`` (the batch endpoint's path) gives the full Decision's outcome, status and failed rules.
+"""``answerer`` (the batch endpoint's and the audit's path) gives the full Decision's outcome, status and failed rules.
 
 Over generated facts for every question of every bundled region, approvals included (they
 decide between await_approval, proceed and refused), on dates the policy answers for.
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import xueji_rules as xr
 from xueji_rules import XuejiError
-from xueji_rules.evaluate import decider, evaluate
+from xueji_rules.evaluate import answerer, evaluate
 
 from strategies import dates_between, facts_for
 from test_denials import _span
@@ -34,6 +34,7 @@ def test_status_on_the_fast_path_is_the_decisions(region, question, data):
         full = evaluate(policy, q, facts, day)
     except XuejiError as exc:
         with pytest.raises(type(exc)):
-            decider(policy, q, day, with_status=True)(facts)
+            answerer(policy, q, day)(facts)
         return
-    assert decider(policy, q, day, with_status=True)(facts) == (full.outcome, full.status, full.failed)
+    a = answerer(policy, q, day)(facts)
+    assert (a.outcome, a.norm, a.status, a.failed) == (full.outcome, full.norm, full.status, full.failed)
