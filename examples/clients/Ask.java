@@ -39,8 +39,8 @@ public class Ask {
         if (token != null && !token.isEmpty()) {
             request.header("Authorization", "Bearer " + token);
         }
-        // HTTP/1.1: the default (HTTP/2) asks a plain-http server to upgrade with "Upgrade: h2c", which uvicorn
-        // does not do, and the body of such a request does not reach the handler (400 bad_json)
+        // HTTP/1.1: the default (HTTP/2) asks a plain-http server to upgrade ("Upgrade: h2c"); uvicorn ignores
+        // the upgrade and loses the body (Kludex/uvicorn#2722), so the answer would be 400 bad_json
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
         HttpResponse<String> response = client.send(request.build(),
