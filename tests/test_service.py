@@ -322,6 +322,38 @@ def test_every_answer_matches_its_schema_in_the_contract(client):
         jsonschema.Draft202012Validator(decision, registry=registry).validate(body)
 
 
+def test_the_contract_requires_the_regions_a_comparison_is_refused_without(client):
+    # found by the fuzz run (tests/test_service_fuzz.py): the contract let `regions` be left out, the server refused it
+    import re
+
+    doc = client.get("/openapi.json").json()
+    for path, method in (("/v1/compare", "get"), ("/v1/compare/{question}", "post")):
+        param = next(p for p in doc["paths"][path][method]["parameters"] if p["name"] == "regions")
+        assert param["required"] is True
+        pattern = re.compile(param["schema"]["pattern"])
+        assert pattern.search("jiangsu,shandong") and pattern.search("jiangsu, shandong/jinxiang")
+        assert not pattern.search("jiangsu") and not pattern.search("") and not pattern.search(" ,jiangsu")
+    _problem(client.get("/v1/compare?on=2025-03-03"), 422, "bad_query")
+
+
+def test_the_contracts_example_day_is_one_every_region_answers_on(client):
+    # the fuzz run starts from the contract's examples: a day before a regulation took effect stops every case at 422
+    doc = client.get("/openapi.json").json()
+    ask = doc["components"]["schemas"]["AskRequest"]["properties"]["on"]
+    day = ask["examples"][0]
+    for region in [r["region"] for r in client.get("/v1/regions").json()]:
+        assert client.get(f"/v1/regions/{region}/parameters?on={day}").status_code == 200, region
+    query = doc["paths"]["/v1/regions/{region}/parameters"]["get"]["parameters"]
+    assert next(p for p in query if p["name"] == "on")["schema"]["examples"] == [day]
+
+
+def test_an_empty_date_is_refused_by_show_as_by_every_other_path(client):
+    # found by the fuzz run: show took `on=` as no date at all and answered 200
+    _problem(client.get("/v1/regions/jiangsu/show?on="), 422, "bad_date")
+    _problem(client.get("/v1/regions/jiangsu/parameters?on="), 422, "bad_date")
+    assert client.get("/v1/regions/jiangsu/show").status_code == 200
+
+
 # -- the real server -----------------------------------------------------------------------------
 
 

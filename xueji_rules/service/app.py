@@ -468,7 +468,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         snap = svc.store.snapshot
         policy = svc.policy(region, snap)
         on = request.query_params.get("on")
-        day = _on(on, "date `on`") if on else None
+        day = _on(on, "date `on`") if on is not None else None  # `on=` empty is a bad date, as on every path
         data = _relative_paths(describe(policy, day), Path(policy.folder))
         return _json_response(data, headers=svc.headers(snap, policy))
 

@@ -41,6 +41,10 @@ def _ref(name: str) -> dict:
     return {"$ref": REF + name}
 
 
+#: a day every shipped regulation is in force on: the example a generated request starts from (a date before
+#: a regulation took effect is answered 422 bad_date, which the schema cannot say)
+DAY = {"type": "string", "format": "date", "examples": ["2025-03-03"]}
+
 PROBLEM = {
     "type": "object",
     "description": "RFC 9457 problem details, with the library's stable error code and, where they apply, "
@@ -61,7 +65,7 @@ ASK = {
     "type": "object", "additionalProperties": False,
     "properties": {
         "facts": _ref("Facts"),
-        "on": {"type": "string", "format": "date", "description": "the day asked about (Asia/Shanghai); default today"},
+        "on": {**DAY, "description": "the day asked about (Asia/Shanghai); default today"},
         "readings": {"type": "object", "additionalProperties": {"type": "string"},
                      "description": "reading id → option, for readings with alternatives (GET /v1/regions/{region})"},
         "calendar": {"type": "object", "description": "the school's own calendar (docs/time.md), instead of the sample"},
@@ -69,7 +73,7 @@ ASK = {
 }
 
 COMPARE_ASK = {"type": "object", "additionalProperties": False,
-               "properties": {"facts": _ref("Facts"), "on": {"type": "string", "format": "date"}}}
+               "properties": {"facts": _ref("Facts"), "on": DAY}}
 
 BATCH_LINE = {
     "type": "object", "description": "one line of a batch answer: a decision, or an error for that line only",
@@ -128,13 +132,16 @@ OPERATIONS = {
 }
 
 QUERY = {
-    "on": {"type": "string", "format": "date"},
+    "on": DAY,
     "redact": {"type": "boolean"},
     "explain": {"type": "boolean"},
-    "regions": {"type": "string", "description": "two or more region names, separated by commas"},
+    "regions": {"type": "string", "pattern": r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)+$",
+                "examples": ["jiangsu,shandong,nanchang"], "description": "two or more region names, separated by commas"},
     "all": {"type": "boolean"},
     "why": {"type": "boolean", "description": "add `why`: each rule's condition parts with their values (as `xueji ask --why`)"},
 }
+#: query parameters a request is refused without (422), so the contract says they are required
+REQUIRED_QUERY = {"regions"}
 QUERIES = {
     ("post", "/v1/regions/{region}/questions/{question}/ask"): ("on", "redact", "why"),
     ("post", "/v1/regions/{region}/questions/{question}/batch"): ("on", "explain", "redact"),
@@ -176,7 +183,7 @@ def build_contract(app) -> dict:
                 elif p["name"] == "question":
                     p["schema"] = {"type": "string", "enum": questions}
             for name in QUERIES.get(key, ()):
-                params.append({"name": name, "in": "query", "required": False, "schema": QUERY[name]})
+                params.append({"name": name, "in": "query", "required": name in REQUIRED_QUERY, "schema": QUERY[name]})
             op["parameters"] = params
             if not op["parameters"]:
                 del op["parameters"]

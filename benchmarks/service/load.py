@@ -1,0 +1,279 @@
+"""Load on ``xueji serve``: the trivial endpoint, single asks and the batch endpoint (docs/service.md, Speed).
+
+Starts the real ``xueji serve --workers 2`` on a free 127.0.0.1 port (the bundled policies)
+and measures, with ``wrk`` (Debian package wrk; 64 connections, bounded in time, loopback
+only):
+
+- ``GET /healthz``, the trivial endpoint: requests/s, p50 and p99 latency;
+- ``POST /v1/regions/jiangsu/questions/suspension/ask`` with the README's student and
+  ``"on"`` in the body: the same, and the ratio to the trivial endpoint (goal ≥ 0.5, p99 < 25 ms);
+
+then the batch endpoint: ``--batch`` generated students (default 100,000) as JSON Lines,
+split over ``--streams`` concurrent requests (default 4) sent by a client in this process
+and answered on the fast path (outcome, status, failed rules): decisions/s (goal ≥ 200,000
+on two cores). Every answer line is counted and checked for an outcome.
+
+The load generator and the client run on the same machine as the server and share its
+cores: the figures are for the whole machine, which the load average beside them shows.
+
+    python benchmarks/service/load.py [--seconds 10] [--batch 100000] [--streams 4]
+    python benchmarks/service/load.py --profile     # where an ask's time goes (cProfile, in process)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ASK = "/v1/regions/jiangsu/questions/suspension/ask"
+BATCH = "/v1/regions/jiangsu/questions/suspension/batch?on=2025-03-03"
+README_FACTS = {
+    "student": {"stage": "junior", "grade": 8},
+    "absence": {"reason": "illness", "class_hours_missed": 230, "still_unable_to_attend": True,
+                "start_date": "2025-01-06"},
+    "evidence": {"documents": ["hospital_diagnosis", "inpatient_record", "medical_receipts"],
+                 "hospital_level": "county"},
+}
+GOALS = {"ask_ratio": 0.5, "ask_p99_ms": 25.0, "batch_per_s": 200_000}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(tmp: Path, workers: int = 2) -> tuple[str, subprocess.Popen]:
+    port = _port()
+    log = open(tmp / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "xueji_rules", "serve", "--port", str(port), "--workers",
+                             str(workers), "--no-access-log"], stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    ready = 0
+    while ready < 2 * workers:  # several answers in a row: every worker is up
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("xueji serve did not start: " + (tmp / "serve.log").read_text())
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2):
+                ready += 1
+        except OSError:
+            ready = 0
+            time.sleep(0.3)
+    return base, proc
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 64) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
+            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None}
+
+
+def students(n: int, seed: int = 7) -> list[bytes]:
+    """``n`` JSON lines of generated students for the suspension question: every outcome occurs."""
+    rng = random.Random(seed)
+    docs = ["hospital_diagnosis", "inpatient_record", "medical_receipts"]
+    lines = []
+    for i in range(n):
+        stage = rng.choice(["primary", "junior", "junior", "senior"])
+        grade = {"primary": rng.randint(1, 6), "junior": rng.randint(7, 9), "senior": rng.randint(10, 12)}[stage]
+        facts = {"student": {"stage": stage, "grade": grade},
+                 "absence": {"reason": rng.choice(["illness", "illness", "other"]),
+                             "class_hours_missed": rng.randint(0, 400),
+                             "still_unable_to_attend": rng.random() < 0.8}}
+        if rng.random() < 0.7:
+            facts["evidence"] = {"documents": rng.sample(docs, rng.randint(1, 3)),
+                                 "hospital_level": rng.choice(["township", "county", "city"])}
+        lines.append(json.dumps({"id": i, "facts": facts}, separators=(",", ":")).encode())
+    return lines
+
+
+def batch(base: str, lines: list[bytes], streams: int) -> dict:
+    """Send ``lines`` over ``streams`` concurrent batch requests; decisions/s over the wall time."""
+    host, port = base.removeprefix("http://").split(":")
+    parts = [b"\n".join(lines[i::streams]) + b"\n" for i in range(streams)]
+    counts = [0] * streams
+    outcomes: dict = {}
+    failures: list = []
+
+    def one(k: int) -> None:
+        try:
+            conn = http.client.HTTPConnection(host, int(port), timeout=300)
+            body = parts[k]
+
+            def chunks():
+                for i in range(0, len(body), 256 * 1024):
+                    yield body[i:i + 256 * 1024]
+
+            conn.request("POST", BATCH, body=chunks(), headers={"Content-Type": "application/jsonl"},
+                         encode_chunked=True)
+            r = conn.getresponse()
+            if r.status != 200:
+                failures.append(f"HTTP {r.status}")
+                return
+            rest = b""
+            n = 0
+            local: dict = {}
+            while True:
+                data = r.read(1 << 20) if hasattr(r, "read") else b""
+                if not data:
+                    break
+                data = rest + data
+                cut = data.rfind(b"\n") + 1
+                for line in data[:cut].splitlines():
+                    doc = json.loads(line)
+                    if "outcome" not in doc:
+                        failures.append(doc.get("error", {}).get("code"))
+                    else:
+                        local[doc["outcome"]] = local.get(doc["outcome"], 0) + 1
+                    n += 1
+                rest = data[cut:]
+            counts[k] = n
+            for o, c in local.items():
+                outcomes[o] = outcomes.get(o, 0) + c
+        except Exception as exc:  # noqa: BLE001 - reported, the benchmark goes on
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(streams)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return {"lines": len(lines), "answered": sum(counts), "seconds": wall, "per_s": sum(counts) / wall,
+            "outcomes": outcomes, "failures": failures[:5], "failed_lines": len(failures)}
+
+
+def profile(n: int = 3000) -> None:
+    """Where an ask's time goes: ``n`` asks through the whole ASGI app in this process, under cProfile."""
+    import asyncio
+    import cProfile
+    import pstats
+
+    import httpx
+
+    from xueji_rules.service import create_app
+
+    app = create_app()
+    body = json.dumps({"facts": README_FACTS, "on": "2025-03-03"}).encode()
+
+    async def run(k: int) -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            for _ in range(k):
+                r = await c.post(ASK, content=body, headers={"content-type": "application/json"})
+                assert r.status_code == 200
+
+    asyncio.run(run(200))  # warm: compiled deciders, caches
+    prof = cProfile.Profile()
+    prof.enable()
+    t = time.perf_counter()
+    asyncio.run(run(n))
+    elapsed = time.perf_counter() - t
+    prof.disable()
+    print(f"{n} asks in process: {elapsed / n * 1e6:.0f} µs each (with httpx's ASGI client and cProfile's overhead)")
+    stats = pstats.Stats(prof)
+    stats.sort_stats("cumulative").print_stats(r"xueji_rules|orjson|json/|starlette|fastapi|prometheus", 30)
+    # the parts: (file ends with, function names) → cumulative time, summed
+    parts = {
+        "the whole app (FastAPI, Starlette, Guard)": ("fastapi/applications.py", ("__call__",)),
+        "the ask handler (service)": ("service/app.py", ("ask",)),
+        "  evaluate (library)": ("xueji_rules/evaluate.py", ("evaluate",)),
+        "  Decision.to_dict (library)": ("xueji_rules/decision.py", ("to_dict",)),
+        "  read_body + parse_json (service)": ("service/app.py", ("read_body", "parse_json")),
+        "prometheus-client (Guard, metrics)": ("prometheus_client/metrics.py", ("inc", "observe", "labels")),
+    }
+    for name, (suffix, funcs) in parts.items():
+        ct = sum(v[3] for (file, _line, func), v in stats.stats.items() if file.endswith(suffix) and func in funcs)
+        print(f"{name:44s} {ct / n * 1e6:8.0f} µs per ask (under cProfile)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=10, help="how long each wrk run lasts (default 10)")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=100_000, help="students in the batch run (default 100000)")
+    ap.add_argument("--streams", type=int, default=4, help="concurrent batch requests (default 4)")
+    ap.add_argument("--profile", action="store_true", help="profile asks in process instead")
+    args = ap.parse_args(argv)
+    if args.profile:
+        profile()
+        return 0
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    lines = students(args.batch)
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        lua = tmp / "ask.lua"
+        lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                       f"wrk.body = {json.dumps(json.dumps({'facts': README_FACTS, 'on': '2025-03-03'}))}\n")
+        load_before = os.getloadavg()
+        base, proc = start_server(tmp)
+        try:
+            wrk(base + "/healthz", 2, connections=args.connections)  # warm both workers
+            wrk(base + ASK, 2, lua, connections=args.connections)
+            health = wrk(base + "/healthz", args.seconds, connections=args.connections)
+            ask = wrk(base + ASK, args.seconds, lua, connections=args.connections)
+            batch(base, lines[: min(len(lines), 5000)], args.streams)  # warm the batch path
+            bat = batch(base, lines, args.streams)
+        finally:
+            proc.terminate()
+            proc.wait(20)
+        load_after = os.getloadavg()
+    ratio = ask["rps"] / health["rps"]
+    print(f"xueji serve --workers 2, wrk -t2 -c{args.connections} -d{args.seconds}s, loopback, "
+          f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    print()
+    print("| measured | requests/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|")
+    print(f"| GET /healthz (trivial) | {health['rps']:,.0f} | {health['p50_ms']:.1f} | {health['p99_ms']:.1f} | "
+          f"{health['non_2xx']} |")
+    print(f"| POST …/suspension/ask (README student) | {ask['rps']:,.0f} | {ask['p50_ms']:.1f} | {ask['p99_ms']:.1f} | "
+          f"{ask['non_2xx']} |")
+    print()
+    print(f"| batch | students | streams | seconds | decisions/s | failed lines |")
+    print("|---|---|---|---|---|---|")
+    print(f"| POST …/suspension/batch (fast path) | {bat['answered']:,} | {args.streams} | {bat['seconds']:.2f} | "
+          f"{bat['per_s']:,.0f} | {bat['failed_lines']} |")
+    print()
+    print(f"ask / trivial = {ratio:.2f} (goal ≥ {GOALS['ask_ratio']}); ask p99 = {ask['p99_ms']:.1f} ms "
+          f"(goal < {GOALS['ask_p99_ms']:.0f}); batch = {bat['per_s']:,.0f} decisions/s "
+          f"(goal ≥ {GOALS['batch_per_s']:,}, {bat['per_s'] / GOALS['batch_per_s']:.2f} of it)")
+    print("outcomes in the batch:", json.dumps(bat["outcomes"], sort_keys=True))
+    if bat["failures"]:
+        print("batch failures (first):", bat["failures"])
+    print(json.dumps({"healthz": health, "ask": ask, "batch": {k: v for k, v in bat.items() if k != "failures"},
+                      "load_average": [load_before, load_after]}))
+    return 0 if bat["answered"] == len(lines) and not ask["non_2xx"] and not health["non_2xx"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
