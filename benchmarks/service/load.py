@@ -57,11 +57,11 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp: Path, workers: int = 2) -> tuple[str, subprocess.Popen]:
+def start_server(tmp: Path, workers: int = 2, http: str = "h11") -> tuple[str, subprocess.Popen]:
     port = _port()
     log = open(tmp / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "xueji_rules", "serve", "--port", str(port), "--workers",
-                             str(workers), "--no-access-log"], stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+                             str(workers), "--no-access-log", "--http", http], stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     ready = 0
@@ -221,6 +221,7 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--batch", type=int, default=100_000, help="students in the batch run (default 100000)")
     ap.add_argument("--streams", type=int, default=4, help="concurrent batch requests (default 4)")
+    ap.add_argument("--http", choices=("h11", "httptools"), default="h11", help="the server's HTTP parser (default h11)")
     ap.add_argument("--profile", action="store_true", help="profile asks in process instead")
     args = ap.parse_args(argv)
     if args.profile:
@@ -236,7 +237,7 @@ def main(argv=None) -> int:
         lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                        f"wrk.body = {json.dumps(json.dumps({'facts': README_FACTS, 'on': '2025-03-03'}))}\n")
         load_before = os.getloadavg()
-        base, proc = start_server(tmp)
+        base, proc = start_server(tmp, http=args.http)
         try:
             wrk(base + "/healthz", 2, connections=args.connections)  # warm both workers
             wrk(base + ASK, 2, lua, connections=args.connections)

@@ -58,6 +58,9 @@ def add_parser(sub, common, parser_class) -> None:
                    help="largest request body but batch and uploads (default 1 MiB)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="longest wait for a request body (default 30)")
+    p.add_argument("--http", choices=("h11", "httptools"), default="h11",
+                   help="uvicorn's HTTP/1.1 parser (default h11: httptools drops the body of a request that asks "
+                        "to upgrade to h2c, as Java's HttpClient does by default; uvicorn issue #2722)")
     p.add_argument("--no-access-log", action="store_true", help="do not log each request (method, path, status)")
 
 
@@ -114,7 +117,7 @@ def run(args, out, err, stdin) -> int:
             from .app import create_app_from_env
 
             uvicorn.run(create_app_from_env(), host=args.host, port=args.port, access_log=not args.no_access_log,
-                        log_level="info", timeout_graceful_shutdown=10)
+                        log_level="info", timeout_graceful_shutdown=10, http=args.http)
         else:
             _run_workers(args, config, run_dir)
     finally:
@@ -159,7 +162,7 @@ def _run_workers(args, config, run_dir: str) -> None:
         extra["timeout_worker_healthcheck"] = 60  # a worker compiles every policy before it is ready
     cfg = uvicorn.Config("xueji_rules.service.app:create_app_from_env", factory=True, host=args.host, port=args.port,
                          workers=args.workers, access_log=not args.no_access_log, log_level="info",
-                         timeout_graceful_shutdown=10, **extra)
+                         timeout_graceful_shutdown=10, http=args.http, **extra)
     sock = cfg.bind_socket()
     if "target" in inspect.signature(Multiprocess.__init__).parameters:  # uvicorn before 0.50
         Supervisor(cfg, target=uvicorn.Server(cfg).run, sockets=[sock]).run()
