@@ -107,3 +107,20 @@ def test_the_node_client_asks_one_student_then_a_batch(server):
 def test_a_client_without_the_token_is_told_so(server):
     done = _run([_needs("node"), str(CLIENTS / "ask.mjs")], server, token=None)
     assert done.returncode != 0 and "HTTP 401 unauthorized" in done.stderr
+
+
+def test_a_request_asking_to_upgrade_to_h2c_keeps_its_body(server):
+    """Java's HttpClient asks `Upgrade: h2c` by default on http://; the answer must still read the body."""
+    import http.client
+    import json
+
+    body = json.dumps({"facts": {"student": {"stage": "junior", "grade": 8},
+                                 "absence": {"reason": "illness", "class_hours_missed": 230,
+                                             "still_unable_to_attend": True}}, "on": "2025-03-03"})
+    host, port = server.rsplit("/", 1)[-1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("POST", "/v1/regions/jiangsu/questions/suspension/ask", body, {
+        "Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}",
+        "Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c", "HTTP2-Settings": "AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA"})
+    r = conn.getresponse()
+    assert r.status == 200 and json.loads(r.read())["outcome"] == "allowed_with_approval"
