@@ -383,7 +383,8 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
 
     @app.post("/admin/reload", tags=["admin"], summary="Reload the policies atomically")
     async def reload():
-        return _json_response(svc.reload())
+        # compiling every policy takes seconds: off the event loop, so other requests go on meanwhile
+        return _json_response(await asyncio.get_running_loop().run_in_executor(None, svc.reload))
 
     # -- regions -------------------------------------------------------------------
 
@@ -572,6 +573,9 @@ def create_app_from_env() -> FastAPI:
 
 def _reload_on_sighup(svc: Service) -> None:
     def handler():
+        asyncio.get_running_loop().run_in_executor(None, reload)
+
+    def reload():
         result = svc.store.reload()
         svc.metrics.reloads.labels("ok" if result.ok else "failed").inc()
         if result.ok:
