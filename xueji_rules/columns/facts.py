@@ -39,6 +39,10 @@ def den(path: str) -> str:
     return path + "#d"
 
 
+def _nulls(n: int, dtype=pl.String) -> pl.Series:
+    return pl.Series("", [], dtype=dtype).extend_constant(None, n)
+
+
 def place_group(path: str) -> str | None:
     """The place group a path is, or is a level of (``student.school.place``), else None."""
     if GROUPS.get(path) is Place:
@@ -71,7 +75,7 @@ def _mapped(series: pl.Series, fn, dtype) -> tuple[pl.Series, pl.Series]:
             news.append(None)
             errs.append(_code(exc))
     if not olds:
-        return pl.Series(series.name, [None] * len(series), dtype=dtype), pl.Series([None] * len(series), dtype=pl.String)
+        return _nulls(len(series), dtype).alias(series.name), _nulls(len(series))
     old = pl.Series(olds, dtype=series.dtype)
     value = series.replace_strict(old, pl.Series(news, dtype=dtype), default=None, return_dtype=dtype)
     error = series.replace_strict(old, pl.Series(errs, dtype=pl.String), default=None, return_dtype=pl.String)
@@ -119,9 +123,9 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
             if kind == "enum" and series.dtype == pl.String:
                 value, error = _enum(series, spec)
             elif kind == "date" and series.dtype == pl.Date:
-                value, error = series, pl.Series([None] * len(series), dtype=pl.String)
+                value, error = series, _nulls(len(series))
             elif kind == "bool" and series.dtype == pl.Boolean:
-                value, error = series, pl.Series([None] * len(series), dtype=pl.String)
+                value, error = series, _nulls(len(series))
             else:
                 value, error = _mapped(series, lambda v, spec=spec: convert(spec, v), dtype)
         out[name] = value.alias(name)
@@ -134,7 +138,7 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
         errors.append(error)
     typed = pl.DataFrame(list(out.values())) if out else pl.DataFrame({"__rows": pl.repeat(0, len(frame), eager=True)})
     first = (pl.DataFrame(errors, schema=[f"e{i}" for i in range(len(errors))]).select(pl.coalesce(pl.all())).to_series()
-             if errors else pl.Series([None] * len(frame), dtype=pl.String))
+             if errors else _nulls(len(frame)))
     return typed, first.alias("error"), given
 
 
@@ -146,7 +150,7 @@ def _enum(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
     value = series.replace_strict(list(mapping), list(mapping.values()), default=None, return_dtype=pl.String)
     bad = value.is_null() & series.is_not_null()
     if not bad.any():
-        return value, pl.Series([None] * len(series), dtype=pl.String)
+        return value, _nulls(len(series))
     # a value that is no code and no name: the row path's reader says which error it is (text of another kind, …)
     return _mapped(series, lambda v: convert(spec, v), pl.String)
 
@@ -168,14 +172,13 @@ def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
                     vals.append(None)
                     errs.append(_code(exc))
             return pl.Series(series.name, vals, dtype=pl.List(pl.String)), pl.Series(errs, dtype=pl.String)
-    names = _names(spec)
-    mapping = {**names, **{c: c for c in spec.choices or ()}}
-    items = series.list.eval(pl.element().replace_strict(list(mapping), list(mapping.values()), default=None,
-                                                         return_dtype=pl.String))
-    bad = (items.list.eval(pl.element().is_null()).list.any() | (series.list.len() > MAX_LIST_ITEMS)).fill_null(False)
-    value = pl.select(pl.when(bad).then(None).otherwise(items.list.unique().list.sort())).to_series()
-    error = pl.select(pl.when(bad).then(pl.lit("facts_type")).otherwise(None)).to_series()
-    return value.alias(series.name), error
+    codes = list(spec.choices or ())
+    ok = series.list.eval(pl.element().is_in(codes)).list.all() & (series.list.len() <= MAX_LIST_ITEMS)
+    if ok.fill_null(True).all():
+        # every item a code (the usual export): each code once, as the row path's frozenset
+        return series.list.unique(), _nulls(len(series))
+    # Chinese names, or a wrong item: each distinct list read by the row path
+    return _mapped(series, lambda v: sorted(convert(spec, v)), pl.List(pl.String))
 
 
 def _place(frame: pl.DataFrame, group: str, names: list[str]) -> tuple[list[pl.Series], pl.Series]:
@@ -202,7 +205,7 @@ def _place(frame: pl.DataFrame, group: str, names: list[str]) -> tuple[list[pl.S
             results.append({})
             errs.append(exc.code if isinstance(exc, PlaceError) else "facts_type")
     if not rows:
-        return [], pl.Series([None] * n, dtype=pl.String)
+        return [], _nulls(n)
     renamed = {c: f"__k{i}" for i, c in enumerate(names)}
     lookup = uniq.rename(renamed).with_columns(
         *[pl.Series(f"{group}.{lv}", [r.get(lv) for r in results], dtype=pl.String) for lv in LEVELS],

@@ -32,8 +32,10 @@ class Plan:
         cc = ColumnCompiler(b.policy, b.day, b.params, b.chosen, b.cal, available)
         self.rules = q.rules
         statuses = []
+        #: each rule's `when` and `require` as columns first (w:<id>, r:<id>), so a status reads each once
+        self.conditions: list[pl.Expr] = []
         for rule in q.rules:
-            statuses.append(self._status(cc, rule, b).cast(pl.Int8).alias("s:" + rule.id))
+            statuses.append(self._status(cc, rule, b, self.conditions).cast(pl.Int8).alias("s:" + rule.id))
         contradictions = [cc.condition(x.tree).fill_null(False) for x in q.contradictions]
         self.statuses = statuses
         self.contradiction = pl.any_horizontal(contradictions) if contradictions else pl.lit(False)
@@ -48,7 +50,7 @@ class Plan:
         self.approval_facts = sorted(p for p in paths if p in available)
 
     @staticmethod
-    def _status(cc: ColumnCompiler, rule, b) -> pl.Expr:
+    def _status(cc: ColumnCompiler, rule, b, conditions: list) -> pl.Expr:
         start, end = rule.in_force
         in_force = (start is None or b.day >= start) and (end is None or b.day < end)
         has_when = rule.when_tree is not None or start is not None or end is not None
@@ -75,6 +77,11 @@ class Plan:
             r = test if r is None else pl.when(test).then(r).otherwise(pl.lit(False))
         if r is None:
             r = pl.lit(True)
+        conditions.append(r.alias("r:" + rule.id))
+        r = pl.col("r:" + rule.id)
+        if has_when:
+            conditions.append(w.alias("w:" + rule.id))
+            w = pl.col("w:" + rule.id)
         rt, rf = r.eq(True).fill_null(False), r.eq(False).fill_null(False)
         if not has_when:
             return pl.when(rt).then(1).when(rf).then(2).otherwise(3)
