@@ -74,6 +74,7 @@ class ColumnBackend:
             work = pl.concat([work, extra], how="horizontal")
         work = work.with_columns(fact_error)
         work = work.with_columns(plan.conditions).with_columns(plan.statuses).with_columns(
+            [w for w, _ in plan.words]).with_columns(
             plan.kernel_outcome.alias("__kernel"), plan.contradiction.alias("__contra"),
             plan.suspect.alias("__suspect"))
         work = work.with_columns(

@@ -50,6 +50,8 @@ class V:
     d: pl.Expr | None = None  # a number's denominator (positive); None is 1
     const: object = _NO
     unit: str | None = None
+    #: the codes of an enum fact's column (a Polars Enum), so constants are compared in its type
+    cats: tuple | None = None
 
     @property
     def is_const(self) -> bool:
@@ -172,7 +174,9 @@ class ColumnCompiler:
             return self._defs[name]
         m = re.fullmatch(r"F\.get\('([A-Za-z0-9_.]+)'\)", c.code)
         if m:
-            return V(c.type.kind, *self._fact_parts(m.group(1), c.type.kind), unit=c.type.unit)
+            path = m.group(1)
+            cats = tuple(c.type.choices or ()) if c.type.kind == "enum" and path in self.available else None
+            return V(c.type.kind, *self._fact_parts(path, c.type.kind), unit=c.type.unit, cats=cats)
         raise Unsupported(name)
 
     def _fact_parts(self, path, kind):
@@ -184,7 +188,7 @@ class ColumnCompiler:
                 return pl.lit(None, pl.List(pl.String)), None
             dtype = DTYPES.get(spec.kind, pl.String)
             return pl.lit(None, dtype), (pl.lit(None, pl.Int64) if spec.kind == "number" else None)
-        return pl.col(path), (pl.col(den(path)) if spec.kind == "number" else None)
+        return pl.col(path), (pl.col(den(path)) if den(path) in self.available else None)
 
     # -- logic -------------------------------------------------------------------------------
 
@@ -235,7 +239,7 @@ class ColumnCompiler:
             return V("bool", _op(a, b, op))
         if lv.kind in ("list", "enum_list") or rv.kind in ("list", "enum_list"):
             raise Unsupported("list comparison")
-        return V("bool", _op(lv.e, rv.e, op))
+        return V("bool", _op(_text(lv, rv), _text(rv, lv), op))
 
     def _member(self, node: P.Member, c) -> V:
         r = self.row
@@ -246,7 +250,7 @@ class ColumnCompiler:
         if cv.is_const and cv.const is not None:
             test = _in(iv, cv.const)
         elif cv.kind == "enum_list" and iv.kind != "number":
-            test = cv.e.list.contains(iv.e)
+            test = cv.e.list.contains(_string(iv))
             test = _when(iv.e.is_null() | cv.e.is_null(), None, test)
         else:
             raise Unsupported("member")
@@ -269,7 +273,7 @@ class ColumnCompiler:
                     t = cv.e.list.contains(pl.lit(x, pl.String))
                     test = t if test is None else test & t
         elif iv.kind in ("text", "enum"):
-            test = cv.e.list.contains(iv.e)
+            test = cv.e.list.contains(_string(iv))
         else:
             raise Unsupported("contains")
         return V("bool", _when(cv.e.is_null() | (iv.e.is_null() if iv.e is not None else pl.lit(False)), None, test))
@@ -326,7 +330,7 @@ class ColumnCompiler:
             arg = self.value(node.args[0])
             if arg.kind != "enum_list" or arg.is_const:
                 raise Unsupported(fn)
-            return V("number", arg.e.list.len().cast(pl.Int64))
+            return V("number", arg.e.list.n_unique().cast(pl.Int64))
         if fn == "count_in":
             r = self.row
             a, b = r._visit(node.args[0], self.scope), r._visit(node.args[1], self.scope)
@@ -336,7 +340,7 @@ class ColumnCompiler:
             if av.kind != "enum_list" or av.is_const or not bv.is_const or not isinstance(bv.const, frozenset):
                 raise Unsupported(fn)
             among = sorted(str(x) for x in bv.const)
-            return V("number", av.e.list.eval(pl.element().is_in(among)).list.sum().cast(pl.Int64))
+            return V("number", av.e.list.unique().list.eval(pl.element().is_in(among)).list.sum().cast(pl.Int64))
         if fn == "age_on":
             birth, on = self.value(node.args[0]), self.value(node.args[1])
             b, o = birth.e, on.e
@@ -410,4 +414,24 @@ def _in(item: V, values: frozenset) -> pl.Expr:
         return _when(item.e.is_null(), None, item.e.is_in([v for v in values if isinstance(v, bool)]))
     if item.kind == "date":
         return item.e.is_in(pl.Series([v for v in values if isinstance(v, _dt.date)], dtype=pl.Date))
-    return item.e.is_in(pl.Series([v for v in values if isinstance(v, str)], dtype=pl.String))
+    strings = [v for v in values if isinstance(v, str)]
+    if item.cats is not None:  # an Enum column: its codes among the values, in its own type
+        return item.e.is_in(pl.Series([v for v in strings if v in item.cats], dtype=pl.Enum(list(item.cats))))
+    return item.e.is_in(pl.Series(strings, dtype=pl.String))
+
+
+def _string(v: V) -> pl.Expr:
+    """A text value as String (an Enum column cast)."""
+    return v.e.cast(pl.String) if v.cats is not None else v.e
+
+
+def _text(v: V, other: V) -> pl.Expr:
+    """One side of an equality in a type the other side shares: an Enum column meets a constant in its own
+    type when the constant is one of its codes, and as String otherwise."""
+    if v.cats is None:
+        if other.cats is not None and v.is_const and isinstance(v.const, str) and v.const in other.cats:
+            return pl.lit(v.const, pl.Enum(list(other.cats)))
+        return v.e
+    if other.cats == v.cats or (other.is_const and isinstance(other.const, str) and other.const in v.cats):
+        return v.e
+    return v.e.cast(pl.String)

@@ -8,10 +8,12 @@ leaves its row with the error's code (``facts_type``, ``facts_range``, ``place_*
 
 The checked columns are typed for the expressions (``compile.py``):
 
-* int facts: Int64; number facts: two Int64 columns, numerator (the path) and positive
-  denominator (``path#d``), so fractions stay exact;
-* bool: Boolean; enum, text and division codes: String; dates: Date;
-* enum_list: List(String) of the codes, each once (the row path's frozenset).
+* int and number facts: Int64; a number column that holds fractions (``"3/2"``) has a second
+  Int64 column, its positive denominator (``path#d``), so fractions stay exact;
+* bool: Boolean; enum: Polars Enum of the fact's codes; text and division codes: String;
+  dates: Date;
+* enum_list: List(String) of the codes (a code given twice counts once, as in the row path's
+  frozenset: ``count`` and ``count_in`` take distinct items).
 
 A column not named by a fact path or a place group is not read (an audit may carry a student
 number beside the facts).
@@ -28,6 +30,7 @@ from ..facts.input import MAX_LIST_ITEMS, OutOfRange, convert, _names
 from ..facts.vocabulary import FACTS, GROUPS, Place
 from ..places import PlaceError, read_place
 
+_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 LEVELS = ("province", "city", "county", "township", "school_district")
 #: the Python type → Polars type of a checked fact
 DTYPES = {"int": pl.Int64, "number": pl.Int64, "bool": pl.Boolean, "text": pl.String, "enum": pl.String,
@@ -112,16 +115,26 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
         kind = spec.kind
         if kind == "enum_list":
             value, error = _enum_list(series, spec)
+        elif kind in ("int", "number") and series.dtype in _INTEGERS:
+            # whole numbers already: only the range to check, no denominator (the compiler reads it as 1)
+            bad = ((series < spec.minimum) | (series > spec.maximum)).fill_null(False)
+            value = series.cast(pl.Int64)
+            error = _nulls(len(series)) if not bad.any() else pl.select(
+                pl.when(pl.lit(bad)).then(pl.lit("facts_range")).otherwise(None)).to_series()
         elif kind in ("int", "number"):
             parts, error = _mapped(series, lambda v, spec=spec: _number_parts(v, spec),
                                    pl.Struct({"n": pl.Int64, "d": pl.Int64}))
             value = parts.struct.field("n").alias(name)
             if kind == "number":
                 out[den(name)] = parts.struct.field("d").alias(den(name))
+                given.append(den(name))
         else:
             dtype = DTYPES[kind]
-            if kind == "enum" and series.dtype == pl.String:
-                value, error = _enum(series, spec)
+            if kind == "enum" and series.dtype in (pl.String, pl.Categorical) or isinstance(series.dtype, pl.Enum):
+                value, error = _enum(series.cast(pl.String) if series.dtype != pl.String else series, spec)
+            elif kind == "enum":
+                value, error = _mapped(series, lambda v, spec=spec: convert(spec, v), pl.String)
+                value = value.cast(enum_type(spec))
             elif kind == "date" and series.dtype == pl.Date:
                 value, error = series, _nulls(len(series))
             elif kind == "bool" and series.dtype == pl.Boolean:
@@ -142,17 +155,20 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
     return typed, first.alias("error"), given
 
 
+def enum_type(spec) -> pl.Enum:
+    """The Polars type of an enum fact's checked column: its codes, in the vocabulary's order."""
+    return pl.Enum(list(spec.choices or ()))
+
+
 def _enum(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
-    """Codes as they are, Chinese names to their codes; anything else a facts_type error."""
-    codes = list(spec.choices or ())
-    names = _names(spec)
-    mapping = {**{n: c for n, c in names.items()}, **{c: c for c in codes}}
-    value = series.replace_strict(list(mapping), list(mapping.values()), default=None, return_dtype=pl.String)
+    """Codes as they are (a cast to the fact's Enum type), Chinese names to their codes; anything else an error."""
+    value = series.cast(enum_type(spec), strict=False)
     bad = value.is_null() & series.is_not_null()
     if not bad.any():
         return value, _nulls(len(series))
-    # a value that is no code and no name: the row path's reader says which error it is (text of another kind, …)
-    return _mapped(series, lambda v: convert(spec, v), pl.String)
+    # names, or a value that is no code and no name: the row path's reader says which (text of another kind, …)
+    value, error = _mapped(series, lambda v: convert(spec, v), pl.String)
+    return value.cast(enum_type(spec)), error
 
 
 def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
@@ -175,8 +191,8 @@ def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
     codes = list(spec.choices or ())
     ok = series.list.eval(pl.element().is_in(codes)).list.all() & (series.list.len() <= MAX_LIST_ITEMS)
     if ok.fill_null(True).all():
-        # every item a code (the usual export): each code once, as the row path's frozenset
-        return series.list.unique(), _nulls(len(series))
+        # every item a code (the usual export); a code given twice counts once where it matters (compile.py)
+        return series, _nulls(len(series))
     # Chinese names, or a wrong item: each distinct list read by the row path
     return _mapped(series, lambda v: sorted(convert(spec, v)), pl.List(pl.String))
 

@@ -96,14 +96,33 @@ class Plan:
         return pl.when(wf).then(0).otherwise(body)
 
     def _outcome(self, q) -> pl.Expr:
+        """The kernel's outcome as an index into OUTCOME_CODES (UInt8).
+
+        The statuses are packed two bits a rule into Int64 words (``__p0``, … : 31 rules a word), so
+        each flag of the kernel (a 不得 failed, a ground held, …) is one mask test per word.
+        """
         rules = q.rules
         if not rules:
-            return pl.lit("not_regulated")
+            self.words = []
+            return pl.lit(OUTCOME_CODES.index("not_regulated"), pl.UInt8)
+        self.words = []
+        for k in range(0, len(rules), 31):
+            chunk = rules[k:k + 31]
+            packed = pl.sum_horizontal([pl.col("s:" + r.id).cast(pl.Int64) * (1 << (2 * j)) for j, r in enumerate(chunk)])
+            self.words.append((packed.alias(f"__p{k // 31}"), chunk))
+        low = {k: sum(1 << (2 * j) for j in range(len(chunk))) for k, (_, chunk) in enumerate(self.words)}
 
         def any_of(pred, code) -> pl.Expr:
-            cols = [pl.col("s:" + r.id) == code if code is not None else pl.col("s:" + r.id) != 0
-                    for r in rules if pred(r)]
-            return pl.any_horizontal(cols) if cols else pl.lit(False)
+            tests = []
+            for k, (_, chunk) in enumerate(self.words):
+                mask = sum(1 << (2 * j) for j, r in enumerate(chunk) if pred(r))
+                if not mask:
+                    continue
+                word = pl.col(f"__p{k}")
+                lo, hi = word & low[k], (word // 2) & low[k]
+                bits = {None: lo | hi, 1: lo - (lo & hi), 2: hi - (lo & hi), 3: lo & hi}[code]
+                tests.append((bits & mask) != 0)
+            return pl.any_horizontal(tests) if tests else pl.lit(False)
 
         ground = lambda r: r.strength in ("可以", "应当")  # noqa: E731
         approval = lambda r: bool(r.approver) and (ground(r) or r.strength == "须经批准")  # noqa: E731
@@ -114,18 +133,22 @@ class Plan:
         pri = any_of(lambda r: r.strength == "原则上不", 2)
         req = any_of(lambda r: r.strength == "应当", 1)
         app = any_of(approval, 1)
-        o = pl.when(den_).then(pl.lit("denied")).when(~any_).then(pl.lit("not_regulated"))
+
+        def code(name):
+            return pl.lit(OUTCOME_CODES.index(name), pl.UInt8)
+
+        o = pl.when(den_).then(code("denied")).when(~any_).then(code("not_regulated"))
         if any(ground(r) for r in rules):
             if q.when_no_ground == "not_regulated":
-                none = (pl.when(gu).then(pl.lit("undetermined")).when(ga).then(pl.lit("denied"))
-                        .when(unk).then(pl.lit("undetermined")).otherwise(pl.lit("not_regulated")))
+                none = (pl.when(gu).then(code("undetermined")).when(ga).then(code("denied"))
+                        .when(unk).then(code("undetermined")).otherwise(code("not_regulated")))
             else:
-                none = pl.when(gu).then(pl.lit("undetermined")).when(ga).then(pl.lit("denied")).otherwise(
-                    pl.lit(q.when_no_ground))
+                none = pl.when(gu).then(code("undetermined")).when(ga).then(code("denied")).otherwise(
+                    code(q.when_no_ground))
             o = o.when(~gh).then(none)
-        return (o.when(unk).then(pl.lit("undetermined")).when(pri).then(pl.lit("denied_unless_exception"))
-                .when(req).then(pl.lit("required")).when(app).then(pl.lit("allowed_with_approval"))
-                .otherwise(pl.lit("allowed")))
+        return (o.when(unk).then(code("undetermined")).when(pri).then(code("denied_unless_exception"))
+                .when(req).then(code("required")).when(app).then(code("allowed_with_approval"))
+                .otherwise(code("allowed")))
 
 
 def compute_lookups(cc_lookups: list[Lookup], typed: pl.DataFrame, backend) -> pl.DataFrame:
@@ -185,14 +208,85 @@ def compute_lookups(cc_lookups: list[Lookup], typed: pl.DataFrame, backend) -> p
 
 
 def settled(plan: Plan, frame: pl.DataFrame, backend) -> pl.DataFrame:
-    """(outcome, norm, status) per row, from the kernel outcome, the statuses and the approvals, by settle()."""
+    """(outcome, norm, status) per row, from the kernel outcome, the statuses and the approvals, by settle().
+
+    What settle() reads (the kernel's outcome, the statuses of the rules with a procedure, an
+    应当 or an approver, the approvals and the exception asked) is packed into one Int64 key per
+    row; settle() runs once per distinct key, and its answers are mapped back by the key.
+    """
+    q = backend.question
+    rules = q.rules
+    used = [i for i, r in enumerate(rules) if r.procedure or r.strength == "应当" or r.approver]
+    parts, bits, decoders = [pl.col("__kernel").cast(pl.Int64)], 3, []
+    for i in used:
+        parts.append(pl.col("s:" + rules[i].id).cast(pl.Int64) * (1 << bits))
+        decoders.append(("s", i, bits, 2))
+        bits += 2
+    for f in plan.approval_facts:
+        dtype = frame.schema[f]
+        if isinstance(dtype, pl.Enum):
+            width = max(1, len(dtype.categories).bit_length())
+            parts.append((pl.col(f).to_physical().cast(pl.Int64) + 1).fill_null(0) * (1 << bits))
+            decoders.append(("enum", f, bits, width, list(dtype.categories)))
+        elif dtype == pl.Boolean:
+            width = 2
+            parts.append(pl.when(pl.col(f).is_null()).then(0).when(pl.col(f)).then(2).otherwise(1).cast(pl.Int64)
+                         * (1 << bits))
+            decoders.append(("bool", f, bits, width))
+        else:
+            return _settled_by_join(plan, frame, backend)
+        bits += width
+    if bits > 62:
+        return _settled_by_join(plan, frame, backend)
+    key = frame.select(pl.when(pl.col("__kernel").is_null()).then(-1).otherwise(pl.sum_horizontal(parts))
+                       .alias("k")).to_series()
+    uniq = key.unique().to_list()
+    outs, norms, states = [], [], []
+    for k in uniq:
+        if k == -1:
+            outs.append(None), norms.append(None), states.append(None)
+            continue
+        statuses = [0] * len(rules)
+        F = dict(backend.chosen)
+        for d in decoders:
+            value = (k >> d[2]) & ((1 << d[3]) - 1)
+            if d[0] == "s":
+                statuses[d[1]] = value
+            elif d[0] == "enum" and value:
+                F[d[1]] = d[4][value - 1]
+            elif d[0] == "bool" and value:
+                F[d[1]] = value == 2
+        o, n, st = _answer(backend, q, OUTCOME_CODES[k & 7], tuple(statuses), F)
+        outs.append(o), norms.append(n), states.append(st)
+    out = {}
+    for name, values in (("outcome", outs), ("norm", norms), ("status", states)):
+        out[name] = key.replace_strict(uniq, pl.Series(values, dtype=pl.String), return_dtype=pl.String)
+    return pl.DataFrame(out)
+
+
+def _answer(backend, q, kernel: str, statuses: tuple, F: dict) -> tuple:
+    """(outcome as the decider gives it, norm and status as evaluate() gives them)."""
+    exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
+    if backend.chosen or (exceptions and kernel == "denied_unless_exception"
+                          and F.get("approvals.exception_requested") is True):
+        outcome = settle(q.rules, statuses, F, kernel)[1]
+    else:
+        outcome = kernel
+    if any(r.procedure for r in q.rules):
+        norm, legacy, approvals, _ = settle(q.rules, statuses, F, kernel)
+    else:
+        norm, legacy, approvals = ("allowed" if kernel == "allowed_with_approval" else kernel), kernel, ()
+    state = "await_approval" if legacy == "allowed_with_approval" and not approvals else status_of(norm, approvals)
+    return outcome, norm, state
+
+
+def _settled_by_join(plan: Plan, frame: pl.DataFrame, backend) -> pl.DataFrame:
+    """settled() for keys too wide for one Int64: the distinct rows of the key columns, joined back."""
     q = backend.question
     keys = ["__kernel"] + [f"s:{r.id}" for r in q.rules] + plan.approval_facts
     small = frame.select(keys)
     uniq = small.unique()
     outs, norms, states = [], [], []
-    has_procedure = any(r.procedure for r in q.rules)
-    exceptions = any(i.for_exception for r in q.rules for i in r.procedure)
     for row in uniq.to_dicts():
         kernel = row["__kernel"]
         if kernel is None:
@@ -200,19 +294,8 @@ def settled(plan: Plan, frame: pl.DataFrame, backend) -> pl.DataFrame:
             continue
         statuses = tuple(row[f"s:{r.id}"] for r in q.rules)
         F = {**backend.chosen, **{f: row[f] for f in plan.approval_facts if row[f] is not None}}
-        # as the decider answers
-        if backend.chosen or (exceptions and kernel == "denied_unless_exception"
-                              and F.get("approvals.exception_requested") is True):
-            outcome = settle(q.rules, statuses, F, kernel)[1]
-        else:
-            outcome = kernel
-        # as evaluate() answers
-        if has_procedure:
-            norm, legacy, approvals, _ = settle(q.rules, statuses, F, kernel)
-        else:
-            norm, legacy, approvals = ("allowed" if kernel == "allowed_with_approval" else kernel), kernel, ()
-        state = "await_approval" if legacy == "allowed_with_approval" and not approvals else status_of(norm, approvals)
-        outs.append(outcome), norms.append(norm), states.append(state)
+        o, n, st = _answer(backend, q, OUTCOME_CODES[kernel], statuses, F)
+        outs.append(o), norms.append(n), states.append(st)
     table = uniq.with_columns(pl.Series("outcome", outs, dtype=pl.String), pl.Series("norm", norms, dtype=pl.String),
                               pl.Series("status", states, dtype=pl.String))
     return small.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left").select(
