@@ -57,9 +57,9 @@ def _mask(series: pl.Series, spec) -> pl.Series:
 
     codes = list(spec.choices or ())
     lengths = series.list.len().fill_null(0).cast(pl.Int64).to_numpy()
-    flat = series.explode(empty_as_null=False, keep_nulls=False)
     # every item is a code here (checked, or read by the row path's reader)
-    phys = flat.cast(pl.Enum(codes)).to_physical().cast(pl.Int64).to_numpy()
+    flat = series.cast(pl.List(pl.Enum(codes))).explode(empty_as_null=False, keep_nulls=False)
+    phys = flat.to_physical().cast(pl.Int64).to_numpy()
     bits = np.left_shift(np.ones(len(phys), dtype=np.int64), phys)
     out = np.zeros(len(series), dtype=np.int64)
     full = lengths > 0
@@ -215,8 +215,9 @@ def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
                     errs.append(_code(exc))
             return pl.Series(series.name, vals, dtype=pl.List(pl.String)), pl.Series(errs, dtype=pl.String)
     codes = list(spec.choices or ())
-    ok = series.list.eval(pl.element().is_in(codes)).list.all() & (series.list.len() <= MAX_LIST_ITEMS)
-    if ok.fill_null(True).all():
+    # one cast to the codes' Enum: an item that is no code becomes null
+    flat = series.cast(pl.List(pl.Enum(codes)), strict=False).explode(empty_as_null=False, keep_nulls=False)
+    if not flat.null_count() and not (series.list.len() > MAX_LIST_ITEMS).any():
         # every item a code (the usual export); a code given twice counts once where it matters (compile.py)
         return series, _nulls(len(series))
     # Chinese names, or a wrong item: each distinct list read by the row path
