@@ -84,9 +84,6 @@ def _code(exc: Exception) -> str:
     return "facts_range" if isinstance(exc, OutOfRange) else "facts_type"
 
 
-def _python(value):
-    """A frame's value as a caller would pass it in a nested dict (Polars gives lists and dates as such)."""
-    return value
 
 
 def _mapped(series: pl.Series, fn, dtype) -> tuple[pl.Series, pl.Series]:
