@@ -68,7 +68,8 @@ ASK = {
         "on": {**DAY, "description": "the day asked about (Asia/Shanghai); default today"},
         "readings": {"type": "object", "additionalProperties": {"type": "string"},
                      "description": "reading id → option, for readings with alternatives (GET /v1/regions/{region})"},
-        "calendar": {"type": "object", "description": "the school's own calendar (docs/time.md), instead of the sample"},
+        "calendar": {"$ref": REF + "Policy.calendar",
+                     "description": "the school's own calendar (docs/time.md): a calendar section's body, instead of the sample"},
     },
 }
 
@@ -165,6 +166,8 @@ def build_contract(app) -> dict:
     components = {}
     components.update(_shipped("facts", "Facts"))
     components.update(_shipped("decision", "Decision"))
+    policy_defs = _shipped("policy", "Policy")  # only the calendar, and what it refers to
+    components.update({k: v for k, v in policy_defs.items() if k != "Policy"})
     components.update({"Problem": PROBLEM, "AskRequest": ASK, "CompareRequest": COMPARE_ASK,
                        "BatchLine": BATCH_LINE, "Upload": UPLOAD})
     doc["components"] = {"schemas": components}
