@@ -302,3 +302,13 @@ def test_yaml_keys_and_dates_are_read_as_written():
     assert problems == []
     assert doc.value == {"on": "2025-03-03", "yes": 1, "2025-01-01": "x"}
     assert doc.positions[("on",)] == (1, 5)
+
+
+def test_a_tables_dotted_columns_become_nested_facts():
+    from xueji_rules.facts.input import nest_paths
+
+    row = [("student.stage", "junior"), ("student.grade", 8), ("absence.class_hours_missed", None),
+           ("absence.reason", "illness")]
+    assert nest_paths(row) == {"student": {"stage": "junior", "grade": 8}, "absence": {"reason": "illness"}}
+    # a path under a fact that already holds a value is left for the reader to report
+    assert nest_paths([("student", "x"), ("student.grade", 8)]) == {"student": "x"}

@@ -43,7 +43,7 @@ from .conditions import parse as cparse
 from .conditions.compile import RUNTIME, CompileError
 from .errors import DateError, FactsError, XuejiError
 from .evaluate import _run, day_of, given_calendar, with_readings
-from .facts.input import FactValues, read_facts
+from .facts.input import FactValues, nest_paths, read_facts
 from .policy import Policy, Question, Rule
 
 KINDS = ("overdue", "deadline", "window_closes", "window_opens")
@@ -615,16 +615,8 @@ def _nested(flat: Mapping) -> dict:
     """Dotted keys (``student.grade``, as a column of a table) made into nested mappings."""
     if not any(isinstance(k, str) and "." in k for k in flat):
         return dict(flat)
-    out: dict = {}
-    for key, v in flat.items():
-        parts = key.split(".") if isinstance(key, str) else [key]
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                break
-        else:
-            node[parts[-1]] = v
+    out = nest_paths((k, v) for k, v in flat.items() if isinstance(k, str))
+    out.update((k, v) for k, v in flat.items() if not isinstance(k, str))  # the reader names them
     return out
 
 

@@ -21,21 +21,13 @@ from __future__ import annotations
 
 from ..errors import DateError, FactsError, XuejiError
 from ..evaluate import answerer
+from ..facts.input import nest_paths
 from ..facts.vocabulary import FACTS
 
 
 def nest(paths: list[str], values) -> dict:
     """{'absence': {'class_hours_missed': 230}} from paths and one row's values; nulls left out."""
-    facts: dict = {}
-    for path, value in zip(paths, values):
-        if value is None:
-            continue
-        node = facts
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return facts
+    return nest_paths(zip(paths, values))
 
 
 def _plain_int(value):

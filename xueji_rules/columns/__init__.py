@@ -26,6 +26,7 @@ import polars as pl
 
 from ..evaluate import _question, day_of, evaluate, given_calendar, with_readings
 from ..errors import XuejiError
+from ..facts.input import nest_paths
 from ..facts.vocabulary import FACTS
 from .facts import check, place_group
 from .plan import Plan, compute_lookups, settled
@@ -107,7 +108,7 @@ class ColumnBackend:
         rows = frame.select(cols)[idx].to_dicts()
         patch = {k: [] for k in result.columns}
         for row in rows:
-            facts = _nest(row)
+            facts = nest_paths(row.items())
             try:
                 outcome, failed = decide(facts)
                 d = evaluate(self.policy, self.question, facts, self.day, self.calendar, self.readings)
@@ -136,14 +137,3 @@ class ColumnBackend:
         return result.select(pl.concat_list(parts).list.drop_nulls().alias("failed")).to_series()
 
 
-def _nest(row: dict) -> dict:
-    out: dict = {}
-    for path, value in row.items():
-        if value is None:
-            continue
-        node = out
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out

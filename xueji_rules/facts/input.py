@@ -437,6 +437,28 @@ _new_values = object.__new__
 _set = object.__setattr__
 
 
+def nest_paths(items) -> dict:
+    """Nested facts from ``(dotted path, value)`` pairs, as a table's columns give them.
+
+    ``[("absence.class_hours_missed", 230)]`` → ``{"absence": {"class_hours_missed": 230}}``.
+    A None value is a fact not given and is left out; a path under one that already holds a
+    value is left out too (the reader then reports the value that is there).
+    """
+    out: dict = {}
+    for path, value in items:
+        if value is None:
+            continue
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if type(node) is not dict:
+                break
+        else:
+            node[leaf] = value
+    return out
+
+
 def read_facts(data: Any, *, source: str | None = None, positions=None) -> FactValues:
     """Check facts given as a nested dict (or an attrs ``Facts``) and flatten them.
 
