@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import tarfile
 import time
 import urllib.request
@@ -21,6 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from servers import free_port, start, stop
 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -357,12 +355,6 @@ def test_an_empty_date_is_refused_by_show_as_by_every_other_path(client):
 # -- the real server -----------------------------------------------------------------------------
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, timeout: float = 5) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -384,29 +376,10 @@ def _post(url: str, doc, timeout: float = 10) -> tuple[int, dict]:
 def real_server(tmp_path):
     root = tmp_path / "policies"
     shutil.copytree(ROOT / "policies" / "jiangsu", root / "jiangsu")
-    port = _port()
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "xueji_rules", "serve", "--port", str(port), "--workers", "2",
-                             "--policy", str(root), "--decision-log", str(tmp_path / "d.jsonl")],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=tmp_path,
-                            env={**os.environ, "XUEJI_POLICIES": str(root)})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if _get(base + "/readyz", 1)[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("xueji serve did not start: " + log.read_text())
+    base, proc, log = start(tmp_path, "--policy", str(root), "--decision-log", str(tmp_path / "d.jsonl"),
+                            workers=2, env={"XUEJI_POLICIES": str(root)})
     yield base, root, proc, tmp_path
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, log)
 
 
 def test_the_real_server_answers_and_survives_a_broken_reload(real_server):
@@ -438,6 +411,6 @@ def test_serve_refuses_to_start_on_policies_that_do_not_validate(tmp_path, capsy
     root = tmp_path / "policies"
     shutil.copytree(TINY, root / "tiny")
     (root / "tiny" / "policy.yaml").write_text("policy: [", encoding="utf-8")
-    assert main(["serve", "--policy", str(root), "--port", str(_port())]) == 2
+    assert main(["serve", "--policy", str(root), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "do not validate" in err and "tiny/policy.yaml:" in err and "yaml_syntax" in err

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from servers import start, stop
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -26,38 +24,13 @@ CLIENTS = ROOT / "examples" / "clients"
 TOKEN = "client-test-token-5e6f"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clients")
     (tmp / "token").write_text(TOKEN, encoding="utf-8")
-    port = _port()
-    log = tmp / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "xueji_rules", "serve", "--port", str(port), "--workers", "1",
-                             "--token-file", str(tmp / "token")],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=tmp)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("xueji serve did not start: " + log.read_text())
-            time.sleep(0.3)
+    base, proc, log = start(tmp, "--token-file", str(tmp / "token"), ready="/healthz")
     yield base
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, log)
 
 
 def _run(cmd: list[str], base: str, token: str | None = TOKEN) -> subprocess.CompletedProcess:

@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import collections
 import json
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 import zlib
 from pathlib import Path
@@ -34,6 +30,8 @@ pytest.importorskip("uvicorn")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from servers import start, stop  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     ignored_auth,
@@ -54,43 +52,6 @@ schemathesis.serializer.alias("application/jsonl", "text/plain")
 schemathesis.serializer.alias(["application/zip", "application/x-tar", "application/gzip"], "application/octet-stream")
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(tmp: Path, *extra: str):
-    """The real server on a free loopback port; (base URL, process), once /readyz answers."""
-    port = _port()
-    log = tmp / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "xueji_rules", "serve", "--port", str(port), "--workers", "1",
-                             "--no-access-log", *extra],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=tmp)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("xueji serve stopped: " + log.read_text())
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return base, proc, log
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("xueji serve did not start: " + log.read_text())
-
-
-def _stop(proc, log: Path) -> str:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    return log.read_text()
-
-
 def _config(coverage: bool = True, **headers) -> "schemathesis.Config":
     return schemathesis.Config.from_dict({
         "seed": SEED,
@@ -103,9 +64,9 @@ def _config(coverage: bool = True, **headers) -> "schemathesis.Config":
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base, proc, log = _start(tmp_path_factory.mktemp("fuzz"))
+    base, proc, log = start(tmp_path_factory.mktemp("fuzz"))
     yield base
-    text = _stop(proc, log)
+    text = stop(proc, log)
     assert "Traceback" not in text, text  # an error the server caught and answered 500 still leaves its trace here
 
 
@@ -113,9 +74,9 @@ def server(tmp_path_factory):
 def guarded_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz-token")
     (tmp / "token").write_text(TOKEN + "\n", encoding="utf-8")
-    base, proc, log = _start(tmp, "--token-file", str(tmp / "token"))
+    base, proc, log = start(tmp, "--token-file", str(tmp / "token"))
     yield base
-    text = _stop(proc, log)
+    text = stop(proc, log)
     assert "Traceback" not in text, text
 
 

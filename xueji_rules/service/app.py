@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from ..errors import DateError, FactsError, XuejiError, did_you_mean
+from ..errors import DateError, XuejiError, did_you_mean
 from ..evaluate import answerer, day_of, evaluate
 from ..facts.input import jsonable
 from ..facts.vocabulary import FACTS

@@ -92,7 +92,7 @@ def _config(args):
 
 def run(args, out, err, stdin) -> int:
     try:
-        import uvicorn  # noqa: F401
+        import uvicorn
 
         from .store import load_snapshot
     except ImportError:
@@ -112,8 +112,6 @@ def run(args, out, err, stdin) -> int:
     os.environ[ENV] = config.to_env()
     try:
         if args.workers == 1:
-            import uvicorn
-
             from .app import create_app_from_env
 
             uvicorn.run(create_app_from_env(), host=args.host, port=args.port, access_log=not args.no_access_log,
