@@ -33,7 +33,6 @@ students (JSON Lines, or a YAML/JSON list) for the command.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -41,7 +40,7 @@ import attrs
 
 from .conditions import parse as cparse
 from .conditions.compile import RUNTIME, CompileError
-from .errors import DateError, FactsError, XuejiError
+from .errors import DateError, FactsError
 from .evaluate import _run, day_of, given_calendar, with_readings
 from .facts.input import FactValues, nest_paths, read_facts
 from .policy import Policy, Question, Rule

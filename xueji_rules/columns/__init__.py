@@ -70,7 +70,6 @@ class ColumnBackend:
 
     def run(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Row for row: ``outcome``, ``norm``, ``status``, ``error`` and ``failed:<rule id>`` for each rule."""
-        n = len(frame)
         typed, fact_error, given = check(frame)
         plan = self.plan(frozenset(given))
         work = typed

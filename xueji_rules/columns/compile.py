@@ -32,7 +32,7 @@ import attrs
 import polars as pl
 
 from ..conditions import parse as P
-from ..conditions.compile import RUNTIME, Compiled, Compiler, Scope, _converted
+from ..conditions.compile import RUNTIME, Compiled, Scope, _converted
 from ..statute import operator_of
 from .facts import DTYPES, den, mask
 

@@ -21,12 +21,10 @@ number beside the facts).
 
 from __future__ import annotations
 
-import datetime as _dt
-from fractions import Fraction
 
 import polars as pl
 
-from ..facts.input import MAX_LIST_ITEMS, OutOfRange, convert, _names
+from ..facts.input import MAX_LIST_ITEMS, OutOfRange, convert
 from ..facts.vocabulary import FACTS, GROUPS, Place
 from ..places import PlaceError, read_place
 
