@@ -414,3 +414,15 @@ def test_serve_refuses_to_start_on_policies_that_do_not_validate(tmp_path, capsy
     assert main(["serve", "--policy", str(root), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert "do not validate" in err and "tiny/policy.yaml:" in err and "yaml_syntax" in err
+
+
+def test_counter_example_students_of_two_regions(client):
+    pytest.importorskip("z3")
+    r = client.get("/v1/compare/suspension/students?regions=jiangsu,shandong&on=2025-03-03")
+    doc = r.json()
+    assert r.status_code == 200 and (doc["a"], doc["b"]) == ("jiangsu", "shandong") and doc["students"]
+    student = doc["students"][0]
+    for side, region in (("a", "jiangsu"), ("b", "shandong")):  # each answer is the library's for those facts
+        d = xr.ask(region, "suspension", student["facts"], on=student["on"])
+        assert d.outcome == student[side]["outcome"]
+    _problem(client.get("/v1/compare/suspension/students?regions=jiangsu,shandong,nanchang"), 422, "bad_query")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
+import functools
 import hmac
 import json
 import logging
@@ -520,6 +521,27 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
             raise Problem(422, "facts_invalid", "`facts` must be a JSON object of the student's facts")
         rows = compare_decisions(policies, question, facts, day, names=names)
         return _json_response({"on": day.isoformat(), "question": question, "decisions": [r.to_dict() for r in rows]},
+                              headers=svc.headers(snap))
+
+    @app.get("/v1/compare/{question}/students", tags=["compare"],
+             summary="Counter-example students: a minimal student for each pair of different answers of two regions")
+    async def compare_students(question: str, request: Request):
+        from ..toolkit.solver import SolverUnavailable, counterexamples
+
+        snap = svc.store.snapshot
+        names = _region_list(request.query_params.get("regions"), snap)
+        if len(names) != 2:
+            raise Problem(422, "bad_query", "regions= names exactly two regions for counter-example students")
+        a, b = (svc.policy(n, snap) for n in names)
+        if not any(question in p.questions for p in (a, b)):
+            _question(a, question)
+        day = _on(request.query_params.get("on"), "date `on`")
+        work = functools.partial(counterexamples, a, b, question, on=day, names=tuple(names))
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(None, work)
+        except SolverUnavailable as exc:
+            raise Problem(501, "solver_unavailable", exc.message) from None
+        return _json_response(json.loads(json.dumps(found.to_dict(), ensure_ascii=False, default=str)),
                               headers=svc.headers(snap))
 
     # -- uploads ----------------------------------------------------------------------

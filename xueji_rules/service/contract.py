@@ -126,6 +126,8 @@ OPERATIONS = {
     ("get", "/v1/compare"): (None, _json(JSON_OBJECT)),
     ("post", "/v1/compare/{question}"): (
         {"required": True, "content": {"application/json": {"schema": _ref("CompareRequest")}}}, _json(JSON_OBJECT)),
+    ("get", "/v1/compare/{question}/students"): (None, _json(JSON_OBJECT, "the counter-example students "
+                                                               "(xueji compare --students --format json)")),
     ("post", "/v1/uploads"): (
         {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
                                        for t in ("application/zip", "application/x-tar", "application/gzip")}},
@@ -150,6 +152,7 @@ QUERIES = {
     ("get", "/v1/regions/{region}/show"): ("on",),
     ("get", "/v1/compare"): ("regions", "on", "all"),
     ("post", "/v1/compare/{question}"): ("regions",),
+    ("get", "/v1/compare/{question}/students"): ("regions", "on"),
 }
 
 

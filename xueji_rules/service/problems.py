@@ -35,6 +35,7 @@ TITLES = {
     413: "请求过大 / request too large",
     415: "不支持的内容类型 / unsupported media type",
     422: "无法处理 / unprocessable",
+    501: "未安装所需组件 / not installed",
     500: "服务内部错误 / internal error",
     503: "暂时无法处理 / unavailable",
 }
