@@ -15,6 +15,8 @@ Commands::
     xueji regions                        the regions, and where each is found
     xueji due REGION --students FILE --from DATE --to DATE [--out FILE] [--format text|json|csv]
                                          what falls due for each student in a range of dates
+    xueji audit REGION QUESTION ... --students FILE --on DATE [--out FILE]
+                                         every student of a file, in bounded chunks (docs/scale.md)
 
 REGION is a region name (``jiangsu``, ``shandong/jinxiang``), looked up in the policy
 roots: ``--policies DIR`` first, then ``XUEJI_POLICIES``, else the bundled policies
@@ -48,6 +50,7 @@ from .errors import Diagnostic, FactsError, XuejiError
 from .facts.input import jsonable
 from .render import value_text
 from . import due
+from . import audit
 from .toolkit import edges, lint
 from .toolkit import report as toolkit_report
 from .toolkit import mutate as toolkit_mutate
@@ -300,6 +303,7 @@ def build_parser(stdout=None, stderr=None) -> argparse.ArgumentParser:
     toolkit_mutate.add_parser(sub, common, parser_class)
     service_serve.add_parser(sub, common, parser_class)
     due.add_parser(sub, common, parser_class)
+    audit.add_parser(sub, common, parser_class)
     return p
 
 
@@ -776,6 +780,7 @@ COMMANDS = {
 COMMANDS["mutate"] = toolkit_mutate.run
 COMMANDS["serve"] = service_serve.run
 COMMANDS["due"] = due.run
+COMMANDS["audit"] = audit.run
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None) -> int:

@@ -215,6 +215,19 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
     return run
 
 
+def settled(q: Question, outcome: str, statuses, F) -> tuple:
+    """(norm, outcome, status, approvals, filings) from the kernel's outcome and the rules' statuses.
+
+    The one place they are derived: the full Decision and the audit's row backend both use it.
+    """
+    if static_has_procedure(q):
+        norm, outcome, approvals, filings = settle(q.rules, statuses, F, outcome)
+    else:
+        norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
+    status = "await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals)
+    return norm, outcome, status, approvals, filings
+
+
 def _value(v):
     if type(v) in _SIMPLE:
         return v
@@ -257,10 +270,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         except (ArithmeticError, ValueError):
             certificate = None
 
-    if static_has_procedure(q):
-        norm, outcome, approvals, filings = settle(q.rules, statuses, F, outcome)
-    else:
-        norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
+    norm, outcome, status, approvals, filings = settled(q, outcome, statuses, F)
     static = _static(policy, q, params)
     missing, approvers, exceptions, documents, readings = {}, {}, {}, {}, {}
     steps, deadlines = [], []
@@ -330,7 +340,7 @@ def evaluate(policy: Policy, question: str | Question, facts: Any, on=None, cale
         parameters=static.parameters,
         policy=static.policy_ref,
         norm=norm,
-        status="await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals),
+        status=status,
         approvals=approvals,
         filings=filings,
         calendar=static.calendar_ref if cal is None else CalendarRef("given", cal.title, cal.sample, cal.content_hash),

@@ -1,0 +1,344 @@
+"""The audit's driver: read a chunk, type it, answer each question, add what the full Decision says, write.
+
+Per chunk of at most ``chunk_rows`` students:
+
+1. the raw columns are typed (``read.typed``); a cell that cannot be read as its fact's kind
+   makes its row an error (``facts_type``) and keeps it from the backend;
+2. the backend (``rows`` or ``columns``) answers every question: outcome, norm, status,
+   ``failed:<rule>`` flags, and an error code per row it could not answer;
+3. the further columns come from the full Decision (``xueji_rules.evaluate``), computed here
+   for the rows that need one, whichever backend answered: outstanding approvals only exist
+   when the status is ``await_approval``, missing facts only when the outcome is
+   ``undetermined``, and a deadline only from a rule with deadlines that did not fail; rows
+   with none of these get empty columns without a Decision. ``--explain`` needs the Decision
+   of every row. A backend that knows which rules held may add ``applies:<rule>`` (held or
+   unknown) for the rules with deadlines, as the row backend does; without it, every row
+   where such a rule did not fail gets its Decision. (The backends stay the fast path; the Decision costs about ten times a
+   row's answer, and is paid only where it adds something.)
+4. answers go to the output, errors to the error file, counts to the summary.
+
+Memory: one chunk is in memory at a time: the raw text columns, their typed copy and the
+answers, about ``chunk_rows × (fact columns + rules + 10)`` cells, plus the reader's and the
+Parquet writer's buffers (docs/scale.md gives the measured peak).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..errors import DateError, FactsError
+from .columns import AuditError
+from .read import ROW, StudentsFile, format_of, typed
+from .rows import RowBackend, converters, error_of, fact_paths, nest_row
+from .summary import Summary
+
+BACKENDS = ("rows", "columns")
+
+
+def backend_class(name: str):
+    if name == "rows":
+        return RowBackend
+    if name == "columns":
+        try:
+            from ..columns import ColumnBackend
+        except ImportError as exc:
+            missing = getattr(exc, "name", None) or ""
+            if missing.startswith("xueji_rules"):
+                raise AuditError("the columns backend (xueji_rules.columns.ColumnBackend) is not in this install yet; "
+                                 "use --backend rows") from None
+            raise AuditError(f"the columns backend needs {missing or 'a package that is missing'}: "
+                             "pip install 'xueji_rules[audit]'") from None
+        return ColumnBackend
+    raise AuditError(f"unknown backend '{name}' (rows or columns)")
+
+
+def output_schema(id_column: str | None, explain: bool) -> dict:
+    import polars as pl
+
+    schema = {}
+    if id_column is not None:
+        schema[id_column] = pl.String
+    schema.update({
+        "row": pl.Int64, "question": pl.String, "outcome": pl.String, "norm": pl.String, "status": pl.String,
+        "failed_rules": pl.List(pl.String), "outstanding_approvals": pl.List(pl.String),
+        "earliest_deadline": pl.Date, "earliest_deadline_title": pl.String, "missing_facts": pl.List(pl.String),
+    })
+    if explain:
+        schema["decision"] = pl.String
+    return schema
+
+
+ERROR_SCHEMA = ("row", "question", "error", "fact")
+
+
+class Writer:
+    """Appends chunks to a Parquet, CSV or JSON Lines file (by its extension), or JSON Lines to a stream."""
+
+    def __init__(self, path: str | None, stream, schema: dict):
+        self.path, self.stream, self.schema = path, stream, schema
+        self.format = format_of(path, "--out") if path else "jsonl"
+        self._parquet = None
+        self._fh = None
+        if path and self.format != "parquet":
+            try:
+                self._fh = open(path, "w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise AuditError(f"cannot write {path}: {exc.strerror}") from None
+        self._header = True
+
+    def write(self, frame) -> None:
+        import polars as pl
+
+        frame = frame.select([pl.col(c).cast(t) for c, t in self.schema.items()])
+        if self.format == "parquet":
+            table = frame.to_arrow()
+            if self._parquet is None:
+                import pyarrow.parquet as pq
+
+                try:
+                    self._parquet = pq.ParquetWriter(self.path, table.schema)
+                except OSError as exc:
+                    raise AuditError(f"cannot write {self.path}: {exc}") from None
+            self._parquet.write_table(table)
+        elif self.format == "csv":
+            lists = [c for c, t in self.schema.items() if isinstance(t, pl.List)]
+            frame = frame.with_columns([pl.col(c).list.join(";") for c in lists])
+            self._fh.write(frame.write_csv(include_header=self._header))
+        else:
+            text = frame.write_ndjson() if frame.height else ""
+            (self._fh or self.stream).write(text if not text or text.endswith("\n") else text + "\n")
+        self._header = False
+
+    def close(self) -> None:
+        if self.format == "parquet":
+            if self._parquet is None:  # no rows: an empty file with the columns
+                import polars as pl
+
+                pl.DataFrame(schema=self.schema).write_parquet(self.path)
+            else:
+                self._parquet.close()
+        if self._fh is not None:
+            self._fh.close()
+
+
+class ErrorFile:
+    """The rows in error: row number, question, error code and the fact it is about; never a value."""
+
+    def __init__(self, path: str, always: bool):
+        self.path = path
+        self._fh = None
+        self.count = 0
+        if always:
+            self._open()
+
+    def _open(self):
+        try:
+            self._fh = open(self.path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise AuditError(f"cannot write the error file {self.path}: {exc.strerror}") from None
+        self._fh.write(",".join(ERROR_SCHEMA) + "\n")
+
+    def write(self, records) -> None:
+        if not records:
+            return
+        if self._fh is None:
+            self._open()
+        for row, question, code, fact in records:
+            self._fh.write(f"{row},{question},{code},{fact or ''}\n")
+        self.count += len(records)
+
+    def close(self):
+        if self._fh is not None:
+            self._fh.close()
+
+
+def default_errors_path(out: str | None) -> str:
+    if out is None:
+        return "xueji-audit.errors.csv"
+    p = Path(out)
+    return str(p.with_name(p.stem + ".errors.csv"))
+
+
+class Progress:
+    """A rich progress bar on a terminal; plain lines every ``every`` seconds otherwise."""
+
+    def __init__(self, stream, total: int | None, every: float = 10.0):
+        self.stream, self.total, self.every = stream, total, every
+        self.done = 0
+        self.start = time.perf_counter()
+        self.last = self.start
+        self._rich = None
+        if getattr(stream, "isatty", lambda: False)():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, ProgressColumn, TextColumn, \
+                TimeRemainingColumn
+            from rich.text import Text
+
+            class Rate(ProgressColumn):
+                def render(self, task):
+                    return Text(f"{task.speed:,.0f} rows/s" if task.speed else "– rows/s")
+
+            self._rich = Bar(TextColumn("xueji audit"), BarColumn(), MofNCompleteColumn(), Rate(),
+                             TimeRemainingColumn(), console=Console(file=stream), transient=False)
+            self._rich.start()
+            self._task = self._rich.add_task("audit", total=total)
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self._rich is not None:
+            self._rich.update(self._task, advance=n)
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            self.stream.write(self.line(now) + "\n")
+            self.stream.flush() if hasattr(self.stream, "flush") else None
+
+    def line(self, now: float) -> str:
+        rate = self.done / (now - self.start) if now > self.start else 0
+        text = f"xueji audit: {self.done:,}"
+        if self.total:
+            text += f" of {self.total:,} rows ({100 * self.done / self.total:.0f}%)"
+        else:
+            text += " rows"
+        text += f", {rate:,.0f} rows/s"
+        if self.total and rate:
+            text += f", about {max(0, self.total - self.done) / rate:,.0f} s left"
+        return text
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+
+def _extras(policy, question, on, calendar, readings, frame, answers, explain: bool):
+    """The columns that come from the full Decision, for the rows that need one (see the module's docstring)."""
+    import polars as pl
+
+    from ..evaluate import evaluate
+
+    q = policy.question(question)
+    deadline_rules = [r.id for r in q.rules if r.deadlines]
+    ok = pl.col("error").is_null()
+    need = ok & ((pl.col("status") == "await_approval") | (pl.col("outcome") == "undetermined"))
+    for rid in deadline_rules:  # a deadline is dated only for a rule that held or is unknown
+        applies = f"applies:{rid}"
+        need = need | (ok & (pl.col(applies) if applies in answers.columns else ~pl.col(f"failed:{rid}")))
+    if explain:
+        need = ok
+    index = answers.select(need.fill_null(False).alias("need"))["need"]
+    n = frame.height
+    # a row without a Decision has none of these: no approval outstanding, no deadline, no fact missing
+    approvals, missing = [[] for _ in range(n)], [[] for _ in range(n)]
+    deadline, deadline_title, decisions = [None] * n, [None] * n, [None] * n
+    failures: dict[int, tuple] = {}
+    paths = fact_paths(frame)
+    positions = [i for i, flag in enumerate(index) if flag]
+    if positions:
+        rows = frame.select(paths)[positions].iter_rows()
+        convert = converters(paths)
+        for i, row in zip(positions, rows):
+            try:
+                d = evaluate(policy, q, nest_row(paths, convert, row), on, calendar, readings)
+            except (FactsError, DateError) as exc:  # a backend that let a bad row through: the error is the library's
+                failures[i] = error_of(exc)
+                continue
+            approvals[i] = [a.by for a in d.awaiting]
+            dated = [x for x in d.deadlines if x.date is not None]
+            if dated:
+                first = min(dated, key=lambda x: x.date)
+                deadline[i], deadline_title[i] = first.date, first.title
+            missing[i] = list(d.missing_facts)
+            if explain:
+                decisions[i] = d.to_json(indent=None)
+    columns = {"outstanding_approvals": pl.Series(approvals, dtype=pl.List(pl.String)),
+               "earliest_deadline": pl.Series(deadline, dtype=pl.Date),
+               "earliest_deadline_title": pl.Series(deadline_title, dtype=pl.String),
+               "missing_facts": pl.Series(missing, dtype=pl.List(pl.String))}
+    if explain:
+        columns["decision"] = pl.Series(decisions, dtype=pl.String)
+    return pl.DataFrame(columns), failures
+
+
+def audit(policy, questions: list[str], students: str, on, *, out: str | None = None, stream=None,
+          columns=None, explain: bool = False, backend: str = "rows", errors: str | None = None,
+          calendar=None, readings=None, chunk_rows: int | None = None, progress_stream=None,
+          progress_every: float = 10.0) -> Summary:
+    """Audit every student of ``students`` for each question; write the answers; return the summary."""
+    import polars as pl
+
+    from .columns import ColumnMap
+    from .read import CHUNK_ROWS
+
+    for q in questions:
+        policy.question(q)  # UnknownQuestionError before any reading
+    if out is not None:
+        format_of(out, "--out")
+    cls = backend_class(backend)
+    backends = {q: cls(policy, q, on, calendar=calendar, readings=readings) for q in questions}
+    source = StudentsFile(students, columns or ColumnMap(), chunk_rows or CHUNK_ROWS)
+    summary = Summary(policy, questions)
+    err = progress_stream if progress_stream is not None else sys.stderr
+    if source.ignored:
+        shown = ", ".join(source.ignored[:8]) + (" …" if len(source.ignored) > 8 else "")
+        err.write(f"xueji audit: columns ignored (neither a fact path nor in the column map): {shown}\n")
+    given = set(source.paths)
+    for q in questions:
+        absent = [p for p in policy.question(q).facts if p not in given]
+        if absent and len(absent) < len(policy.question(q).facts):
+            err.write(f"xueji audit: {q}: no column for {len(absent)} of its facts (they are not given for any "
+                      f"student): {', '.join(absent[:6])}{' …' if len(absent) > 6 else ''}\n")
+        elif absent:
+            err.write(f"xueji audit: {q}: no column holds any of its facts: every answer will be undetermined\n")
+    schema = output_schema(source.id_column, explain)
+    writer = Writer(out, stream or sys.stdout, schema)
+    error_file = ErrorFile(errors or default_errors_path(out), always=errors is not None or out is not None)
+    bar = Progress(err, source.count_rows(), progress_every)
+    started = time.perf_counter()
+    try:
+        for raw in source.chunks():
+            frame, masks = typed(raw, source.fact_columns)
+            bad = pl.Series("bad", [False] * frame.height)
+            records = []
+            rows = frame[ROW]
+            for path, mask in masks.items():
+                for r in rows.filter(mask & ~bad):
+                    records.extend((r, q, "facts_type", path) for q in questions)
+                bad = bad | mask
+            clean = frame.filter(~bad)
+            for q in questions:
+                answers = backends[q].run(clean)
+                if "error_path" not in answers.columns:
+                    answers = answers.with_columns(pl.lit(None, pl.String).alias("error_path"))
+                extras, failures = _extras(policy, q, on, calendar, readings, clean, answers, explain)
+                if failures:  # rows the backend answered but the library refuses: errors, as the library says
+                    codes = [failures.get(i, (None, None)) for i in range(answers.height)]
+                    answers = answers.with_columns(
+                        pl.Series("error", [c for c, _ in codes], dtype=pl.String).fill_null(pl.col("error")),
+                        pl.Series("error_path", [p for _, p in codes], dtype=pl.String).fill_null(pl.col("error_path")))
+                summary.add_answers(q, answers)
+                rule_ids = [c.split(":", 1)[1] for c in answers.columns if c.startswith("failed:")]
+                failed = pl.concat_list([pl.when(pl.col(f"failed:{rid}")).then(pl.lit(rid)) for rid in rule_ids]
+                                        ).list.drop_nulls() if rule_ids else pl.lit([], pl.List(pl.String))
+                both = pl.concat([clean.select([ROW] + ([source.id_column] if source.id_column else [])), answers,
+                                  extras], how="horizontal")
+                in_error = both.filter(pl.col("error").is_not_null())
+                records.extend((r, q, code, path) for r, code, path in
+                               in_error.select(ROW, "error", "error_path").iter_rows())
+                result = both.filter(pl.col("error").is_null()).with_columns(
+                    pl.col(ROW).alias("row"), pl.lit(q).alias("question"), failed.alias("failed_rules"))
+                writer.write(result)
+            records.sort(key=lambda r: r[0])
+            error_file.write(records)
+            summary.add_errors(code for _, _, code, _ in records)
+            summary.add_rows(frame.height, len({r[0] for r in records}))
+            bar.advance(frame.height)
+    finally:
+        summary.seconds = time.perf_counter() - started
+        bar.close()
+        writer.close()
+        error_file.close()
+    summary.error_file = error_file.path if error_file.count or errors or out else None
+    return summary
