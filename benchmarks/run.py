@@ -13,6 +13,9 @@ What is measured, on the Jiangsu policy:
   suspension facts (target ≤ 3 µs);
 - the full Decision (``xueji_rules.evaluate``) with citations, documents, steps,
   deadlines and parameter values;
+- whole frames (benchmarks/columns.py, with the ``columns`` extra): Jiangsu suspension for a
+  generated frame of a million students by the row kernel, the column backend on one and two
+  Polars threads, and a hand-written NumPy version (the physical limit), in decisions a second;
 - time: two small policies under ``benchmarks/policies/`` that are identical except
   that ``timed`` checks ``today 在 semester_end_near(today) 前后 transfer_window 以内``
   (a school-calendar window) and lists a ``+ 10 工作日`` deadline (official working
@@ -582,6 +585,15 @@ def main(argv=None) -> int:
     print("| --- | ---: | ---: | ---: |")
     for label, p, t in rows:
         print(f"| {label} | {p:.2f} | {t:.2f} | {t / p:.2f}× |")
+
+    try:
+        import polars  # noqa: F401 - the columns extra
+    except ImportError:
+        print("\nWhole frames: skipped (install the columns extra: pip install -e '.[columns]')")
+        return 0
+    from columns import section  # benchmarks/columns.py
+
+    print("\n".join(section(200_000 if args.quick else 1_000_000)))
     return 0
 
 
