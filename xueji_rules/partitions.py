@@ -214,3 +214,75 @@ def answer(raw, job: Job):
     if job.lists_as_text:
         out = out.with_columns([pl.col(c).list.join(";").alias(c) for c in lists])
     return out.select([pl.col(c).cast(t) if c in out.columns else pl.lit(None, t).alias(c) for c, t in schema.items()])
+
+
+# --- xueji audit --engine spark|dask ---------------------------------------------------------------------------
+
+def audit_with_engine(engine: str, policy, questions, students: str, on, *, out: str | None, columns=None,
+                      backend: str = "columns", calendar=None, readings=None, master: str = "local[2]",
+                      scheduler: str | None = None, explain: bool = False, progress_stream=None):
+    """``xueji audit --engine spark|dask``: read with the engine's reader, answer, write with its writer; the Summary.
+
+    The output is a folder of part files (``--out answers.parquet/``), rows in error included
+    (``error``, ``error_path``); the summary's counts are read back from it.
+    """
+    import time
+
+    from .audit.columns import AuditError
+    from .audit.read import format_of
+    from .audit.summary import Summary
+
+    if out is None:
+        raise AuditError(f"--engine {engine} writes a folder of part files: give it with --out (answers.parquet, "
+                         "answers.csv or answers.jsonl)")
+    if explain:
+        raise AuditError(f"--explain is not available with --engine {engine}: audit the rows you want explained "
+                         "with the local engine")
+    fmt = format_of(out, "--out")
+    format_of(students.replace("*", "x"))
+    for q in questions:
+        policy.question(q)
+    err = progress_stream
+    started = time.perf_counter()
+    kwargs = dict(backend=backend, calendar=calendar, readings=readings, columns=columns, details=True,
+                  lists_as_text=fmt == "csv")
+    if engine == "spark":
+        from . import spark as engine_module
+
+        session = engine_module.session(master)
+        data = engine_module.read(session, students)
+        answers = engine_module.audit_spark(data, policy.id,
+                                            list(questions), on, **kwargs)
+        if err is not None:
+            err.write(f"xueji audit: Spark {session.version} on {master}, {data.rdd.getNumPartitions()} partitions\n")
+        engine_module.write(answers, out)
+        counts = engine_module.counts(session, out, fmt)
+    elif engine == "dask":
+        from . import dask as engine_module
+
+        client = engine_module.client(scheduler)
+        try:
+            data = engine_module.read(students)
+            answers = engine_module.audit_dask(data, policy.id, list(questions), on, **kwargs)
+            if err is not None:
+                err.write(f"xueji audit: Dask on {client.scheduler.address}, {data.npartitions} partitions\n")
+            engine_module.write(answers, out)
+            counts = engine_module.counts(out, fmt)
+        finally:
+            client.close()
+    else:
+        raise AuditError(f"unknown engine '{engine}' (local, spark or dask)")
+    summary = Summary(policy, list(questions))
+    for q, outcome, n in counts["outcomes"]:
+        if q in summary.outcomes:
+            summary.outcomes[q][outcome] += n
+    for q, rule, n in counts["rules"]:
+        if q in summary.failed:
+            summary.failed[q][rule] += n
+    for code, n in counts["errors"]:
+        summary.errors[code] += n
+    summary.rows, summary.error_rows = counts["rows"], counts["error_rows"]
+    summary.seconds = time.perf_counter() - started
+    summary.error_file = None
+    return summary
+

@@ -163,10 +163,8 @@ def counts(spark, path: str, fmt: str) -> dict:
              .filter(F.col("rule") != "").groupBy("question", "rule").count().collect()]
     bad = df.filter(F.col("error").isNotNull())
     errors = [tuple(r) for r in bad.groupBy("error").count().collect()]
-    ids = [c for c in df.columns if c not in ("question", "outcome", "norm", "status", "failed_rules", "error",
-                                               "error_path", "outstanding_approvals", "earliest_deadline",
-                                               "earliest_deadline_title", "missing_facts")]
-    questions = df.select("question").distinct().count() or 1
-    rows = df.count() // questions
-    error_rows = bad.select(ids).distinct().count() if ids else bad.count() // questions
+    by_question = df.groupBy("question").agg(F.count(F.lit(1)).alias("rows"),
+                                             F.count(F.col("error")).alias("bad")).collect()
+    rows = max((r["rows"] for r in by_question), default=0)
+    error_rows = max((r["bad"] for r in by_question), default=0)
     return {"outcomes": outcomes, "rules": rules, "errors": errors, "rows": rows, "error_rows": error_rows}
