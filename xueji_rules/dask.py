@@ -147,7 +147,8 @@ def counts(path: str, fmt: str) -> dict:
         lf = pl.scan_csv(os.path.join(path, "part-*.csv"), infer_schema=False)
         failed = pl.col("failed_rules").str.split(";")
     else:
-        lf = pl.scan_ndjson(os.path.join(path, "part-*.jsonl"))
+        lf = pl.scan_ndjson(os.path.join(path, "part-*.jsonl"), schema_overrides={
+            "question": pl.String, "outcome": pl.String, "failed_rules": pl.List(pl.String), "error": pl.String})
         failed = pl.col("failed_rules")
     lf = lf.select("question", "outcome", failed.alias("failed_rules"), "error")
     ok = lf.filter(pl.col("error").is_null())
