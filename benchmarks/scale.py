@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 REGION, QUESTIONS, ON = "jiangsu", ["suspension"], "2025-03-03"
 FILES = 8
+CPU_RATE = None  # one process's student-decisions per CPU-second (all its threads), whatever the machine's load
 
 
 def make(rows: int, folder: Path) -> None:
@@ -63,9 +64,12 @@ def one_process(folder: Path) -> tuple[float, float]:
     t = time.perf_counter()
     first = answer(frames[0], job)
     first_s = time.perf_counter() - t
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     n = sum(answer(f, job).height for f in frames)
-    return n / (time.perf_counter() - t), first_s
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    global CPU_RATE
+    CPU_RATE = n / cpu
+    return n / wall, first_s
 
 
 def spark(folder: Path) -> tuple[float, float, int]:
@@ -129,6 +133,8 @@ def section(rows: int) -> list[str]:
             lines.append(f"| {label} | | | | |")
         else:
             lines.append(f"| {label} | {parts} | {rate:,.0f} | {rate / 2:,.0f} | {first:.1f} |")
+    if CPU_RATE:
+        lines.append(f"\nOne process, per CPU-second it used (what a core gives when it is not shared): {CPU_RATE:,.0f}")
     return lines
 
 
