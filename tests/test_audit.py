@@ -336,3 +336,64 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
 def test_generator_is_deterministic_with_a_seed():
     assert students("jiangsu", ["suspension"], 50, seed=9).equals(students("jiangsu", ["suspension"], 50, seed=9))
     assert not students("jiangsu", ["suspension"], 50, seed=9).equals(students("jiangsu", ["suspension"], 50, seed=8))
+
+
+@pytest.mark.parametrize("region,question", [("jiangsu", "suspension"), ("jiangsu", "transfer"), ("nanchang", "resumption")])
+def test_answerer_gives_the_decisions_outcome_norm_status_and_failed_rules(region, question):
+    """evaluate.answerer, the row backend's core: the Decision's answer without its explanation."""
+    from xueji_rules.evaluate import answerer
+
+    policy = xr.load_policy(region)
+    answer = answerer(policy, question, ON)
+    for row in students(region, [question], 200, seed=11).iter_rows(named=True):
+        d = xr.ask(policy, question, nested(row), ON)
+        a = answer(nested(row))
+        assert (a.outcome, a.norm, a.status, a.failed) == (d.outcome, d.norm, d.status, d.failed)
+        assert [{0: "not_applicable", 1: "held", 2: "failed", 3: "unknown"}[c] for c in a.statuses] == \
+               [r.status for r in d.rules]
+
+
+def test_answerer_refuses_bad_facts_as_ask_does():
+    from xueji_rules.evaluate import answerer
+
+    facts = {"student": {"stage": "junior", "grade": 8}, "absence": {"class_hours_missed": -5}}
+    with pytest.raises(xr.FactsError) as want:
+        xr.ask("jiangsu", "suspension", facts, ON)
+    with pytest.raises(xr.FactsError) as got:
+        answerer(xr.load_policy("jiangsu"), "suspension", ON)(facts)
+    assert [d.code for d in got.value.diagnostics] == [d.code for d in want.value.diagnostics] == ["facts_range"]
+
+
+def test_jobs_give_the_same_file_in_the_same_order(tmp_path):
+    """--jobs 2: chunks answered in worker processes (a county layer loaded there too), written in the file's order."""
+    frame = students("shandong/jinxiang", ["withdrawal"], 400, seed=12)
+    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) % 150 == 7).then(pl.lit("x"))
+                               .otherwise(pl.col("request.suspension.years_suspended_before").cast(pl.String))
+                               .alias("request.suspension.years_suspended_before"))
+    src = write(frame, tmp_path / "s.csv")
+    got = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"a{jobs}.parquet"
+        code, _, err = run("audit", "shandong/jinxiang", "withdrawal", "--students", src, "--on", ON, "--out", out,
+                           "--chunk-size", 64, "--jobs", jobs)
+        assert code == 1, err
+        got[jobs] = (read_out(out), (tmp_path / f"a{jobs}.errors.csv").read_text(), err.split("students read")[1].split("rows in error:")[0])
+    assert got[1][0].equals(got[2][0]) and got[1][1] == got[2][1]
+    assert got[1][2].split("\n", 1)[1] == got[2][2].split("\n", 1)[1]  # the summary, but for the time taken
+
+
+def test_a_value_of_another_kind_late_in_json_lines_is_that_rows_error(tmp_path):
+    """The JSON Lines schema is guessed from the first lines; a text where numbers were, further on, is one row's
+    error (facts_type), not a reason to stop."""
+    f = tmp_path / "s.jsonl"
+    row = {"student": {"stage": "junior", "grade": 8},
+           "absence": {"reason": "illness", "class_hours_missed": 230, "still_unable_to_attend": True}}
+    lines = [json.dumps(row)] * 10_500
+    lines[10_200] = json.dumps({**row, "absence": {**row["absence"], "class_hours_missed": "abc"}})
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "a.parquet"
+    code, _, err = run("audit", "jiangsu", "suspension", "--students", f, "--on", ON, "--out", out)
+    assert code == 1, err
+    assert (tmp_path / "a.errors.csv").read_text().splitlines()[1:] == [
+        "10201,suspension,facts_type,absence.class_hours_missed"]
+    assert read_out(out).height == 10_499

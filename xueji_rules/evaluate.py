@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -226,6 +226,44 @@ def settled(q: Question, outcome: str, statuses, F) -> tuple:
         norm, approvals, filings = ("allowed" if outcome == "allowed_with_approval" else outcome), (), ()
     status = "await_approval" if outcome == "allowed_with_approval" and not approvals else status_of(norm, approvals)
     return norm, outcome, status, approvals, filings
+
+
+class Answer(NamedTuple):
+    """A Decision's answer without its explanation: what an audit of many students needs per row."""
+
+    outcome: str
+    norm: str
+    status: str
+    failed: tuple
+    #: each rule's status, in policy order: 0 not applicable, 1 held, 2 failed, 3 unknown
+    statuses: tuple
+
+
+def answerer(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
+    """A function ``facts -> Answer`` (outcome, norm, status, failed rule ids, rule statuses) for one question on one date.
+
+    Between ``decider`` (outcome and failed rules only) and ``evaluate`` (the full Decision):
+    the policy, date, calendar and readings are resolved once; each call reads the facts with
+    every check (FactsError, DateError as ``evaluate`` raises them) and gives the same
+    outcome, norm, status and failed rules as the Decision for the same facts.
+    """
+    q = _question(policy, question)
+    day = _date(on)
+    policy.in_force(day)
+    params = policy.parameters_on(day)
+    era = policy.era(day)
+    cal = given_calendar(calendar)
+    with_readings(policy, {}, readings)  # a bad reading is refused once, before any student
+
+    def run(facts) -> Answer:
+        fv = facts if type(facts) is FactValues else read_facts(facts)
+        F = with_readings(policy, fv.values, readings)
+        outcome, failed, statuses = _run(q, era, F, params, day, cal)
+        norm, outcome, status, _, _ = settled(q, outcome, statuses, F)
+        return Answer(outcome, norm, status, failed, tuple(statuses))
+
+    run.__doc__ = f"{policy.id} {q.id} on {day.isoformat()}: facts -> Answer(outcome, norm, status, failed, statuses)"
+    return run
 
 
 def _value(v):

@@ -69,6 +69,8 @@ def add_parser(sub, common, parser_class):
                    help="take another option of a reading with alternatives (repeatable)")
     p.add_argument("--chunk-size", type=int, default=None, metavar="N",
                    help="students in memory at a time (default: 50000)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="answer chunks in N worker processes (default: 1; each holds up to two chunks)")
     p.add_argument("--summary", metavar="FILE", help="also write the summary as JSON")
 
 
@@ -88,6 +90,8 @@ def run(args, out, err, stdin) -> int:
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise AuditError("--chunk-size takes a number of students of at least 1")
+    if args.jobs < 1:
+        raise AuditError("--jobs takes a number of processes of at least 1")
     day = _day(args.on)
     policy = load_policy(args.region)
     columns = load_column_map(args.columns, args.id_column)
@@ -102,7 +106,8 @@ def run(args, out, err, stdin) -> int:
         return EXIT_ROW_ERRORS if summary.errors else EXIT_OK
     summary = audit(policy, args.questions, args.students, day, out=args.out, stream=out, columns=columns,
                     explain=args.explain, backend=args.backend or "rows", errors=args.errors, calendar=args.calendar,
-                    readings=_readings_arg(args.reading), chunk_rows=args.chunk_size, progress_stream=err)
+                    readings=_readings_arg(args.reading), chunk_rows=args.chunk_size, progress_stream=err,
+                    jobs=args.jobs)
     err.write(summary.render())
     if summary.error_file and summary.errors:
         err.write(f"rows in error: {summary.error_file}\n")

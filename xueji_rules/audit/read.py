@@ -59,10 +59,24 @@ def _scan(path: str, fmt: str):
     if fmt == "csv":
         return pl.scan_csv(path, infer_schema=False, encoding="utf8")
     if fmt == "jsonl":
-        lf = pl.scan_ndjson(path, infer_schema_length=10_000)
+        # the schema is inferred from the first lines; every leaf is then read as text, so that a value of
+        # another kind further on ("abc" where numbers were) is that row's error, not the file's
+        inferred = pl.scan_ndjson(path, infer_schema_length=10_000).collect_schema()
+        lf = pl.scan_ndjson(path, schema={name: _textual(dtype) for name, dtype in inferred.items()})
     else:
         lf = pl.scan_parquet(path)
     return lf
+
+
+def _textual(dtype):
+    """The same shape with text leaves: a struct of text, a list of text, or text."""
+    import polars as pl
+
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: _textual(f.dtype) for f in dtype.fields})
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return pl.List(pl.String)
+    return pl.String
 
 
 def _as_text(expr, dtype):

@@ -11,17 +11,16 @@ fact path, typed as ``read.typed`` makes them, other columns ignored) and return
   and, optionally, ``error_path``: the fact the error is about.
 
 This one is the reference: it reads each row's facts with ``read_facts`` (every check the
-library makes on one student's facts) and answers with the question's generated kernel and
-``evaluate.settled`` — the same functions as ``xueji_rules.ask`` — so its answers are the
-library's by construction. ``xueji_rules.columns.ColumnBackend`` answers the same from
-column expressions.
+library makes on one student's facts) and answers with ``evaluate.answerer``: the question's
+generated kernel and the same settling of norm and status as ``xueji_rules.ask``, without the
+explanation, so its answers are the library's by construction.
+``xueji_rules.columns.ColumnBackend`` answers the same from column expressions.
 """
 
 from __future__ import annotations
 
 from ..errors import DateError, FactsError, XuejiError
-from ..evaluate import _run, day_of, given_calendar, settled, with_readings
-from ..facts.input import read_facts
+from ..evaluate import answerer
 from ..facts.vocabulary import FACTS
 
 
@@ -74,30 +73,12 @@ class RowBackend:
     name = "rows"
 
     def __init__(self, policy, question, on, *, calendar=None, readings=None):
-        self.policy = policy
         self.question = policy.question(question) if isinstance(question, str) else question
-        self.day = day_of(on)
-        policy.in_force(self.day)
-        self.params = policy.parameters_on(self.day)
-        self.era = policy.era(self.day)
-        self.calendar = given_calendar(calendar)
-        self.readings = readings
-        with_readings(policy, {}, readings)  # a bad reading is the user's error, before any row
+        self.answer = answerer(policy, self.question, on, calendar, readings)
         self.rule_ids = [r.id for r in self.question.rules]
         #: rules with deadlines: an ``applies:<rule>`` column says where one held or is unknown (a deadline's date
         #: is computed only then), so that the driver builds the full Decision only for those rows
         self.deadline_rules = [i for i, r in enumerate(self.question.rules) if r.deadlines]
-
-    def answer(self, facts: dict):
-        """(outcome, norm, status, failed ids, rule statuses) for one student's nested facts.
-
-        Raises FactsError or DateError as ``xueji_rules.ask`` does for the same facts.
-        """
-        fv = read_facts(facts)
-        F = with_readings(self.policy, fv.values, self.readings)
-        outcome, failed, statuses = _run(self.question, self.era, F, self.params, self.day, self.calendar)
-        norm, outcome, status, _, _ = settled(self.question, outcome, statuses, F)
-        return outcome, norm, status, failed, statuses
 
     def run(self, frame):
         import polars as pl

@@ -262,12 +262,83 @@ def _extras(policy, question, on, calendar, readings, frame, answers, explain: b
     return pl.DataFrame(columns), failures
 
 
+class Chunks:
+    """Answers one chunk of students for every question: what a worker process does (``--jobs``)."""
+
+    def __init__(self, policy, questions, on, backend, calendar, readings, fact_columns, id_column, explain):
+        self.policy, self.questions, self.on = policy, questions, on
+        self.calendar, self.readings = calendar, readings
+        self.fact_columns, self.id_column, self.explain = fact_columns, id_column, explain
+        cls = backend_class(backend)
+        self.backends = {q: cls(policy, q, on, calendar=calendar, readings=readings) for q in questions}
+
+    def answer(self, raw):
+        """(one output frame per question, error records (row, question, code, fact), counts for the summary)."""
+        import polars as pl
+
+        frame, masks = typed(raw, self.fact_columns)
+        bad = pl.Series("bad", [False] * frame.height)
+        records = []
+        rows = frame[ROW]
+        for path, mask in masks.items():
+            for r in rows.filter(mask & ~bad):
+                records.extend((r, q, "facts_type", path) for q in self.questions)
+            bad = bad | mask
+        clean = frame.filter(~bad)
+        outputs, counts = [], Summary(self.policy, self.questions)
+        for q in self.questions:
+            answers = self.backends[q].run(clean)
+            if "error_path" not in answers.columns:
+                answers = answers.with_columns(pl.lit(None, pl.String).alias("error_path"))
+            extras, failures = _extras(self.policy, q, self.on, self.calendar, self.readings, clean, answers,
+                                       self.explain)
+            if failures:  # rows the backend answered but the library refuses: errors, as the library says
+                codes = [failures.get(i, (None, None)) for i in range(answers.height)]
+                answers = answers.with_columns(
+                    pl.Series("error", [c for c, _ in codes], dtype=pl.String).fill_null(pl.col("error")),
+                    pl.Series("error_path", [p for _, p in codes], dtype=pl.String).fill_null(pl.col("error_path")))
+            counts.add_answers(q, answers)
+            rule_ids = [c.split(":", 1)[1] for c in answers.columns if c.startswith("failed:")]
+            failed = pl.concat_list([pl.when(pl.col(f"failed:{rid}")).then(pl.lit(rid)) for rid in rule_ids]
+                                    ).list.drop_nulls() if rule_ids else pl.lit([], pl.List(pl.String))
+            both = pl.concat([clean.select([ROW] + ([self.id_column] if self.id_column else [])), answers, extras],
+                             how="horizontal")
+            in_error = both.filter(pl.col("error").is_not_null())
+            records.extend((r, q, code, path) for r, code, path in
+                           in_error.select(ROW, "error", "error_path").iter_rows())
+            outputs.append(both.filter(pl.col("error").is_null()).with_columns(
+                pl.col(ROW).alias("row"), pl.lit(q).alias("question"), failed.alias("failed_rules")))
+        records.sort(key=lambda r: r[0])
+        counts.add_errors(code for _, _, code, _ in records)
+        counts.add_rows(frame.height, len({r[0] for r in records}))
+        counts.policy = None  # the parent has it; a worker sends only the counts back
+        return outputs, records, counts
+
+
+_WORKER: Chunks | None = None
+
+
+def _start_worker(folder, args):
+    global _WORKER
+    from ..load import load_policy
+
+    _WORKER = Chunks(load_policy(path=folder), *args)
+
+
+def _work(raw):
+    return _WORKER.answer(raw)
+
+
 def audit(policy, questions: list[str], students: str, on, *, out: str | None = None, stream=None,
           columns=None, explain: bool = False, backend: str = "rows", errors: str | None = None,
           calendar=None, readings=None, chunk_rows: int | None = None, progress_stream=None,
-          progress_every: float = 10.0) -> Summary:
-    """Audit every student of ``students`` for each question; write the answers; return the summary."""
-    import polars as pl
+          progress_every: float = 10.0, jobs: int = 1) -> Summary:
+    """Audit every student of ``students`` for each question; write the answers; return the summary.
+
+    With ``jobs`` > 1, chunks are answered by that many worker processes (each loads the
+    policy once), at most two chunks per worker in flight, written in the file's order.
+    """
+    from collections import deque
 
     from .columns import ColumnMap
     from .read import CHUNK_ROWS
@@ -276,9 +347,9 @@ def audit(policy, questions: list[str], students: str, on, *, out: str | None = 
         policy.question(q)  # UnknownQuestionError before any reading
     if out is not None:
         format_of(out, "--out")
-    cls = backend_class(backend)
-    backends = {q: cls(policy, q, on, calendar=calendar, readings=readings) for q in questions}
     source = StudentsFile(students, columns or ColumnMap(), chunk_rows or CHUNK_ROWS)
+    args = (questions, on, backend, calendar, readings, source.fact_columns, source.id_column, explain)
+    here = Chunks(policy, *args)  # the backends made here first: a bad backend, reading or calendar stops the run now
     summary = Summary(policy, questions)
     err = progress_stream if progress_stream is not None else sys.stderr
     if source.ignored:
@@ -297,45 +368,36 @@ def audit(policy, questions: list[str], students: str, on, *, out: str | None = 
     error_file = ErrorFile(errors or default_errors_path(out), always=errors is not None or out is not None)
     bar = Progress(err, source.count_rows(), progress_every)
     started = time.perf_counter()
+    pool = None
+
+    def take(result):
+        outputs, records, counts = result
+        for frame in outputs:
+            writer.write(frame)
+        error_file.write(records)
+        summary.merge(counts)
+        bar.advance(counts.rows)
+
     try:
-        for raw in source.chunks():
-            frame, masks = typed(raw, source.fact_columns)
-            bad = pl.Series("bad", [False] * frame.height)
-            records = []
-            rows = frame[ROW]
-            for path, mask in masks.items():
-                for r in rows.filter(mask & ~bad):
-                    records.extend((r, q, "facts_type", path) for q in questions)
-                bad = bad | mask
-            clean = frame.filter(~bad)
-            for q in questions:
-                answers = backends[q].run(clean)
-                if "error_path" not in answers.columns:
-                    answers = answers.with_columns(pl.lit(None, pl.String).alias("error_path"))
-                extras, failures = _extras(policy, q, on, calendar, readings, clean, answers, explain)
-                if failures:  # rows the backend answered but the library refuses: errors, as the library says
-                    codes = [failures.get(i, (None, None)) for i in range(answers.height)]
-                    answers = answers.with_columns(
-                        pl.Series("error", [c for c, _ in codes], dtype=pl.String).fill_null(pl.col("error")),
-                        pl.Series("error_path", [p for _, p in codes], dtype=pl.String).fill_null(pl.col("error_path")))
-                summary.add_answers(q, answers)
-                rule_ids = [c.split(":", 1)[1] for c in answers.columns if c.startswith("failed:")]
-                failed = pl.concat_list([pl.when(pl.col(f"failed:{rid}")).then(pl.lit(rid)) for rid in rule_ids]
-                                        ).list.drop_nulls() if rule_ids else pl.lit([], pl.List(pl.String))
-                both = pl.concat([clean.select([ROW] + ([source.id_column] if source.id_column else [])), answers,
-                                  extras], how="horizontal")
-                in_error = both.filter(pl.col("error").is_not_null())
-                records.extend((r, q, code, path) for r, code, path in
-                               in_error.select(ROW, "error", "error_path").iter_rows())
-                result = both.filter(pl.col("error").is_null()).with_columns(
-                    pl.col(ROW).alias("row"), pl.lit(q).alias("question"), failed.alias("failed_rules"))
-                writer.write(result)
-            records.sort(key=lambda r: r[0])
-            error_file.write(records)
-            summary.add_errors(code for _, _, code, _ in records)
-            summary.add_rows(frame.height, len({r[0] for r in records}))
-            bar.advance(frame.height)
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_worker, initargs=(policy.folder, args))
+            pending = deque()
+            for raw in source.chunks():
+                pending.append(pool.submit(_work, raw))
+                if len(pending) >= 2 * jobs:
+                    take(pending.popleft().result())
+            while pending:
+                take(pending.popleft().result())
+        else:
+            for raw in source.chunks():
+                take(here.answer(raw))
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         summary.seconds = time.perf_counter() - started
         bar.close()
         writer.close()

@@ -37,6 +37,15 @@ class Summary:
                 if n:
                     self.failed[question][c.split(":", 1)[1]] += n
 
+    def merge(self, other: "Summary") -> None:
+        """Add the counts of another summary (one chunk's, from a worker)."""
+        self.rows += other.rows
+        self.error_rows += other.error_rows
+        self.errors.update(other.errors)
+        for q in self.questions:
+            self.outcomes[q].update(other.outcomes[q])
+            self.failed[q].update(other.failed[q])
+
     def add_errors(self, codes) -> None:
         self.errors.update(codes)
 
