@@ -120,3 +120,29 @@ def test_a_bad_value_is_an_error_code_and_the_other_rows_go_on():
     result = ColumnBackend(policy, "suspension", dt.date(2025, 3, 3)).run(frame)
     assert result["error"].to_list() == [None, "facts_type", "facts_range"]
     assert result["outcome"].to_list()[0] is not None and result["outcome"].to_list()[1:] == [None, None]
+
+
+def test_the_module_example_runs():
+    import doctest
+
+    import xueji_rules.columns
+
+    assert doctest.testmod(xueji_rules.columns).failed == 0
+
+
+def test_fractions_stay_exact_and_a_zero_total_is_the_row_paths_error():
+    """1/3 of the year's class hours exactly: 340 of 1020 is not more than a third, 341 is; a total of 0 is refused."""
+    policy = xr.load_policy("jiangsu")
+    frame = pl.DataFrame({"student.stage": ["senior"] * 3, "student.grade": [11] * 3,
+                          "absence.reason": ["illness"] * 3, "absence.class_hours_missed": [340, 341, 5],
+                          "absence.year_total_class_hours": [1020, 1020, 0],
+                          "absence.still_unable_to_attend": [True] * 3})
+    backend = ColumnBackend(policy, "suspension", dt.date(2025, 3, 3))
+    result = backend.run(frame)
+    rows = [nest({k: v for k, v in r.items() if v is not None}) for r in frame.to_dicts()]
+    decide = xr.decider(policy, "suspension", dt.date(2025, 3, 3))
+    assert result["failed:senior_class_hours"].to_list()[:2] == [True, False]
+    assert [o for o in result["outcome"].to_list()[:2]] == [decide(r)[0] for r in rows[:2]]
+    with pytest.raises(XuejiError) as caught:
+        decide(rows[2])
+    assert result["error"].to_list()[2] == caught.value.diagnostics[0].code

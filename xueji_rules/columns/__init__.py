@@ -2,11 +2,15 @@
 
 >>> import polars as pl, xueji_rules as xr
 >>> from xueji_rules.columns import ColumnBackend
->>> frame = pl.DataFrame({"student.stage": ["junior", "senior", None],
+>>> frame = pl.DataFrame({"student.stage": ["junior", "junior", None], "student.grade": [8, 8, 8],
 ...     "absence.reason": ["illness", "illness", "illness"],
 ...     "absence.class_hours_missed": [230, 10, 230], "absence.still_unable_to_attend": [True, True, True]})
->>> ColumnBackend(xr.load_policy("jiangsu"), "suspension", "2025-03-03").run(frame)["outcome"].to_list()
-['allowed_with_approval', 'denied', 'undetermined']
+>>> backend = ColumnBackend(xr.load_policy("jiangsu"), "suspension", "2025-03-03")
+>>> result = backend.run(frame)
+>>> result["outcome"].to_list(), result["status"].to_list()
+(['allowed_with_approval', 'denied', 'undetermined'], ['await_approval', 'refused', 'ask_for_facts'])
+>>> backend.failed_lists(result).to_list()
+[[], ['compulsory_class_hours'], []]
 
 It compiles the same checked condition trees as the row kernel (``xueji_rules.kernel``) into
 Polars expressions (``compile.py``, ``plan.py``) and agrees with it row for row: the outcome,

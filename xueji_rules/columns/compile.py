@@ -34,7 +34,7 @@ import polars as pl
 from ..conditions import parse as P
 from ..conditions.compile import RUNTIME, Compiled, Compiler, Scope, _converted
 from ..statute import operator_of
-from .facts import DTYPES, den
+from .facts import DTYPES, den, mask
 
 _NO = object()
 _FACT = re.compile(r"F\.get\('([A-Za-z0-9_.]+)'\)")
@@ -52,6 +52,15 @@ class V:
     unit: str | None = None
     #: the codes of an enum fact's column (a Polars Enum), so constants are compared in its type
     cats: tuple | None = None
+    #: an enum_list fact's codes as bits (facts.mask), and its codes in bit order
+    m: pl.Expr | None = None
+    codes: tuple | None = None
+
+    def bits(self, values) -> int | None:
+        """The bits of constant codes in this list's mask, or None when one is not a code (or no mask)."""
+        if self.m is None or any(v not in self.codes for v in values):
+            return None
+        return sum(1 << self.codes.index(v) for v in values)
 
     @property
     def is_const(self) -> bool:
@@ -176,6 +185,9 @@ class ColumnCompiler:
         if m:
             path = m.group(1)
             cats = tuple(c.type.choices or ()) if c.type.kind == "enum" and path in self.available else None
+            if mask(path) in self.available:
+                return V(c.type.kind, *self._fact_parts(path, c.type.kind), unit=c.type.unit,
+                         m=pl.col(mask(path)), codes=tuple(c.type.choices or ()))
             return V(c.type.kind, *self._fact_parts(path, c.type.kind), unit=c.type.unit, cats=cats)
         raise Unsupported(name)
 
@@ -264,6 +276,10 @@ class ColumnCompiler:
         cv, iv = self._side(node.collection, coll), self._side(node.item, item)
         if cv.kind != "enum_list" or cv.is_const:
             raise Unsupported("contains")
+        if iv.is_const and isinstance(iv.const, (frozenset, str)) and cv.bits(
+                iv.const if isinstance(iv.const, frozenset) else [iv.const]) is not None:
+            want = cv.bits(iv.const if isinstance(iv.const, frozenset) else [iv.const])
+            return V("bool", (cv.m & want) == want)  # a null list stays unknown
         if iv.is_const and isinstance(iv.const, frozenset):
             if not iv.const:
                 test = cv.e.is_not_null()
@@ -330,6 +346,8 @@ class ColumnCompiler:
             arg = self.value(node.args[0])
             if arg.kind != "enum_list" or arg.is_const:
                 raise Unsupported(fn)
+            if arg.m is not None:
+                return V("number", arg.m.bitwise_count_ones().cast(pl.Int64))
             return V("number", arg.e.list.n_unique().cast(pl.Int64))
         if fn == "count_in":
             r = self.row
@@ -340,6 +358,9 @@ class ColumnCompiler:
             if av.kind != "enum_list" or av.is_const or not bv.is_const or not isinstance(bv.const, frozenset):
                 raise Unsupported(fn)
             among = sorted(str(x) for x in bv.const)
+            known = [x for x in among if av.codes and x in av.codes]
+            if av.m is not None:  # items not among the codes are never listed
+                return V("number", (av.m & (av.bits(known) or 0)).bitwise_count_ones().cast(pl.Int64))
             return V("number", av.e.list.unique().list.eval(pl.element().is_in(among)).list.sum().cast(pl.Int64))
         if fn == "age_on":
             birth, on = self.value(node.args[0]), self.value(node.args[1])
