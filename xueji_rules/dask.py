@@ -79,14 +79,23 @@ def audit_dask(ddf, region, question, on, *, backend: str = "columns", calendar=
 # --- xueji audit --engine dask --------------------------------------------------------------------------------
 
 def client(scheduler: str | None = None, workers: int = 2):
-    """A client of the scheduler at ``scheduler``, or of a local cluster (``workers`` processes) when None."""
+    """(client, local cluster or None): the scheduler at ``scheduler``, or a local cluster of ``workers`` processes.
+
+    Close both when done (``close``): a client does not close a cluster it was handed.
+    """
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
+        return Client(scheduler), None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            host="127.0.0.1")
-    return Client(cluster)
+    return Client(cluster), cluster
+
+
+def close(client, cluster) -> None:
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def read(path: str, blocksize: str = "64MB"):

@@ -309,7 +309,7 @@ def audit_with_engine(engine: str, policy, questions, students: str, on, *, out:
     elif engine == "dask":
         from . import dask as engine_module
 
-        client = engine_module.client(scheduler)
+        client, cluster = engine_module.client(scheduler)
         try:
             data = engine_module.read(students)
             answers = engine_module.audit_dask(data, policy.id, list(questions), on, **kwargs)
@@ -318,7 +318,7 @@ def audit_with_engine(engine: str, policy, questions, students: str, on, *, out:
             engine_module.write(answers, out)
             counts = engine_module.counts(out, fmt)
         finally:
-            client.close()
+            engine_module.close(client, cluster)
     else:
         raise AuditError(f"unknown engine '{engine}' (local, spark or dask)")
     summary = Summary(policy, list(questions))
