@@ -9,17 +9,19 @@ Per chunk of at most ``chunk_rows`` students:
 3. the further columns come from the full Decision (``xueji_rules.evaluate``), computed here
    for the rows that need one, whichever backend answered: outstanding approvals only exist
    when the status is ``await_approval``, missing facts only when the outcome is
-   ``undetermined``, and a deadline only from a rule with deadlines that did not fail; rows
-   with none of these get empty columns without a Decision. ``--explain`` needs the Decision
-   of every row. A backend that knows which rules held may add ``applies:<rule>`` (held or
-   unknown) for the rules with deadlines, as the row backend does; without it, every row
-   where such a rule did not fail gets its Decision. (The backends stay the fast path; the Decision costs about ten times a
-   row's answer, and is paid only where it adds something.)
+   ``undetermined``, and a deadline is dated only by a rule with deadlines that held or is
+   unknown. A backend that knows which rules held may say so in ``applies:<rule>`` columns
+   (held or unknown) for the rules with deadlines, as the row backend does; without them,
+   every row where such a rule did not fail gets its Decision. Rows that need none get
+   empty lists and no deadline; ``--explain`` needs the Decision of every row. (The
+   backends stay the fast path; a Decision costs several times a row's answer, and is paid
+   only where it adds something.)
 4. answers go to the output, errors to the error file, counts to the summary.
 
-Memory: one chunk is in memory at a time: the raw text columns, their typed copy and the
-answers, about ``chunk_rows × (fact columns + rules + 10)`` cells, plus the reader's and the
-Parquet writer's buffers (docs/scale.md gives the measured peak).
+Memory: one chunk is answered at a time (two per worker with ``jobs``): its raw text
+columns, their typed copy and the answers, about ``chunk_rows × (fact columns + rules + 10)``
+cells, plus Polars' read-ahead, which levels off at a few hundred MB whatever the file's
+size (docs/scale.md gives the measured peaks).
 """
 
 from __future__ import annotations
@@ -33,9 +35,6 @@ from .columns import AuditError
 from .read import ROW, StudentsFile, format_of, typed
 from .rows import RowBackend, converters, error_of, fact_paths, nest_row
 from .summary import Summary
-
-BACKENDS = ("rows", "columns")
-
 
 def backend_class(name: str):
     if name == "rows":
@@ -318,11 +317,14 @@ class Chunks:
 _WORKER: Chunks | None = None
 
 
-def _start_worker(folder, args):
+def _start_worker(folder, given, args):
+    """A worker's one-time set-up: the policy compiled again from its folder (with the parent's --policies roots)."""
     global _WORKER
     from ..load import load_policy
+    from ..locate import policy_roots_given
 
-    _WORKER = Chunks(load_policy(path=folder), *args)
+    with policy_roots_given(*given):
+        _WORKER = Chunks(load_policy(path=folder), *args)
 
 
 def _work(raw):
@@ -383,8 +385,12 @@ def audit(policy, questions: list[str], students: str, on, *, out: str | None = 
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            from ..locate import policy_roots
+
+            given_roots = [str(root) for root, where in policy_roots() if where == "--policies"]
+
             pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_start_worker, initargs=(policy.folder, args))
+                                       initializer=_start_worker, initargs=(policy.folder, given_roots, args))
             pending = deque()
             for raw in source.chunks():
                 pending.append(pool.submit(_work, raw))
