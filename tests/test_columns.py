@@ -146,3 +146,16 @@ def test_fractions_stay_exact_and_a_zero_total_is_the_row_paths_error():
     with pytest.raises(XuejiError) as caught:
         decide(rows[2])
     assert result["error"].to_list()[2] == caught.value.diagnostics[0].code
+
+
+def test_lists_of_codes_names_and_wrong_items_are_read_as_the_row_path_reads_them():
+    policy = xr.load_policy("jiangsu")
+    on = dt.date(2025, 3, 3)
+    code, zh = next(iter(FACTS["evidence.documents"].choices.items()))
+    base = {"student.stage": "junior", "student.grade": 8, "absence.reason": "illness",
+            "absence.class_hours_missed": 230, "absence.still_unable_to_attend": True}
+    lists = [[code], [zh], ["no_such_document"], [code, code], None]
+    rows = [{**base, "evidence.documents": docs} for docs in lists]
+    paths = list(rows[0])
+    assert column_answers(policy, "suspension", on, rows, paths) == row_answers(policy, "suspension", on, rows)
+    assert row_answers(policy, "suspension", on, rows)[2][4] == "facts_type"

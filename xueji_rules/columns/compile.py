@@ -184,6 +184,9 @@ class ColumnCompiler:
         m = re.fullmatch(r"F\.get\('([A-Za-z0-9_.]+)'\)", c.code)
         if m:
             path = m.group(1)
+            if path not in self.available and c.type.kind not in ("enum_list", "list"):
+                e, d = self._fact_parts(path, c.type.kind)
+                return V(c.type.kind, e, d, None, unit=c.type.unit)
             cats = tuple(c.type.choices or ()) if c.type.kind == "enum" and path in self.available else None
             if mask(path) in self.available:
                 return V(c.type.kind, *self._fact_parts(path, c.type.kind), unit=c.type.unit,
@@ -422,11 +425,13 @@ def _op(a: pl.Expr, b: pl.Expr, op: str) -> pl.Expr:
 
 def _in(item: V, values: frozenset) -> pl.Expr:
     """``item 属于 [constants]``: null when the item is unknown."""
+    if item.is_const and item.const is None:  # a fact the frame does not give
+        return pl.lit(None, pl.Boolean)
     if item.kind == "number":
         nums = [Fraction(v) for v in values if type(v) in (int, Fraction)]
         if item.d is None:
             whole = [int(v) for v in nums if v.denominator == 1]
-            return item.e.is_in(pl.Series(whole, dtype=pl.Int64))
+            return item.e.is_in(whole)
         test = pl.lit(False)
         for v in nums:
             test = test | ((item.e * v.denominator) == (item.d * v.numerator))
@@ -434,11 +439,11 @@ def _in(item: V, values: frozenset) -> pl.Expr:
     if item.kind == "bool":
         return _when(item.e.is_null(), None, item.e.is_in([v for v in values if isinstance(v, bool)]))
     if item.kind == "date":
-        return item.e.is_in(pl.Series([v for v in values if isinstance(v, _dt.date)], dtype=pl.Date))
+        return item.e.is_in([v for v in values if isinstance(v, _dt.date)])
     strings = [v for v in values if isinstance(v, str)]
     if item.cats is not None:  # an Enum column: its codes among the values, in its own type
-        return item.e.is_in(pl.Series([v for v in strings if v in item.cats], dtype=pl.Enum(list(item.cats))))
-    return item.e.is_in(pl.Series(strings, dtype=pl.String))
+        return item.e.is_in([v for v in strings if v in item.cats])
+    return item.e.is_in(strings)
 
 
 def _string(v: V) -> pl.Expr:

@@ -51,14 +51,15 @@ def mask(path: str) -> str:
     return path + "#m"
 
 
-def _mask(series: pl.Series, spec) -> pl.Series:
+def _mask(series: pl.Series, spec, flat: pl.Series | None = None) -> pl.Series:
     """Each list's codes as one Int64 of bits: one pass over the flat items (NumPy), not one per test."""
     import numpy as np
 
     codes = list(spec.choices or ())
     lengths = series.list.len().fill_null(0).cast(pl.Int64).to_numpy()
     # every item is a code here (checked, or read by the row path's reader)
-    flat = series.cast(pl.List(pl.Enum(codes))).explode(empty_as_null=False, keep_nulls=False)
+    if flat is None:
+        flat = series.cast(pl.List(pl.Enum(codes))).explode(empty_as_null=False, keep_nulls=False)
     phys = flat.to_physical().cast(pl.Int64).to_numpy()
     bits = np.left_shift(np.ones(len(phys), dtype=np.int64), phys)
     out = np.zeros(len(series), dtype=np.int64)
@@ -83,9 +84,6 @@ def _code(exc: Exception) -> str:
     return "facts_range" if isinstance(exc, OutOfRange) else "facts_type"
 
 
-def _python(value):
-    """A frame's value as a caller would pass it in a nested dict (Polars gives lists and dates as such)."""
-    return value
 
 
 def _mapped(series: pl.Series, fn, dtype) -> tuple[pl.Series, pl.Series]:
@@ -137,9 +135,9 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
         given.append(name)
         kind = spec.kind
         if kind == "enum_list":
-            value, error = _enum_list(series, spec)
+            value, error, flat = _enum_list(series, spec)
             if len(spec.choices or ()) <= 62:
-                out[mask(name)] = _mask(value, spec).alias(mask(name))
+                out[mask(name)] = _mask(value, spec, flat).alias(mask(name))
                 given.append(mask(name))
         elif kind in ("int", "number") and series.dtype in _INTEGERS:
             # whole numbers already: only the range to check, no denominator (the compiler reads it as 1)
@@ -197,31 +195,35 @@ def _enum(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
     return value.cast(enum_type(spec)), error
 
 
-def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series]:
-    if series.dtype != pl.List(pl.String):
-        # lists of other items (or not lists at all): each distinct value read by the row path
-        def read(v):
-            return sorted(convert(spec, v))
+def _enum_list(series: pl.Series, spec) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """(the lists of codes, the error codes, the flat items as the codes' Enum when already cast, else None)."""
+    if series.dtype == pl.List(pl.String):
+        codes = list(spec.choices or ())
+        # one cast to the codes' Enum: an item that is no code becomes null
+        flat = series.cast(pl.List(pl.Enum(codes)), strict=False).explode(empty_as_null=False, keep_nulls=False)
+        if not flat.null_count() and not (series.list.len() > MAX_LIST_ITEMS).any():
+            # every item a code (the usual export); a code given twice counts once where it matters (compile.py)
+            return series, _nulls(len(series)), flat
+    # Chinese names, a wrong item, or lists of other things: each distinct list read by the row path's reader
+    vals, errs, seen = [], [], {}
+    for v in series.to_list():
+        if v is None:
+            vals.append(None), errs.append(None)
+            continue
         try:
-            return _mapped(series, read, pl.List(pl.String))
-        except Exception:  # values Polars cannot hash: one at a time
-            vals, errs = [], []
-            for v in series.to_list():
-                try:
-                    vals.append(None if v is None else read(v))
-                    errs.append(None)
-                except Exception as exc:
-                    vals.append(None)
-                    errs.append(_code(exc))
-            return pl.Series(series.name, vals, dtype=pl.List(pl.String)), pl.Series(errs, dtype=pl.String)
-    codes = list(spec.choices or ())
-    # one cast to the codes' Enum: an item that is no code becomes null
-    flat = series.cast(pl.List(pl.Enum(codes)), strict=False).explode(empty_as_null=False, keep_nulls=False)
-    if not flat.null_count() and not (series.list.len() > MAX_LIST_ITEMS).any():
-        # every item a code (the usual export); a code given twice counts once where it matters (compile.py)
-        return series, _nulls(len(series))
-    # Chinese names, or a wrong item: each distinct list read by the row path
-    return _mapped(series, lambda v: sorted(convert(spec, v)), pl.List(pl.String))
+            key = tuple(v) if isinstance(v, list) else v
+            got = seen.get(key)
+        except TypeError:  # an item that cannot be a key: read alone
+            key, got = None, None
+        if got is None:
+            try:
+                got = (sorted(convert(spec, v)), None)
+            except Exception as exc:  # the row path's reader says what is wrong: only its code is kept
+                got = (None, _code(exc))
+            if key is not None:
+                seen[key] = got
+        vals.append(got[0]), errs.append(got[1])
+    return pl.Series(series.name, vals, dtype=pl.List(pl.String)), pl.Series(errs, dtype=pl.String), None
 
 
 def _place(frame: pl.DataFrame, group: str, names: list[str]) -> tuple[list[pl.Series], pl.Series]:
