@@ -16,6 +16,8 @@ What is measured, on the Jiangsu policy:
 - whole frames (benchmarks/columns.py, with the ``columns`` extra): Jiangsu suspension for a
   generated frame of a million students by the row kernel, the column backend on one and two
   Polars threads, and a hand-written NumPy version (the physical limit), in decisions a second;
+- Spark and Dask (benchmarks/scale.py, with the ``spark`` and ``dask`` extras): the same frame
+  read, typed and answered by Spark ``local[2]``, Dask's local cluster and one process;
 - time: two small policies under ``benchmarks/policies/`` that are identical except
   that ``timed`` checks ``today 在 semester_end_near(today) 前后 transfer_window 以内``
   (a school-calendar window) and lists a ``+ 10 工作日`` deadline (official working
@@ -594,6 +596,16 @@ def main(argv=None) -> int:
     from columns import section  # benchmarks/columns.py
 
     print("\n".join(section(200_000 if args.quick else 1_000_000)))
+
+    try:
+        import pyspark  # noqa: F401 - the spark extra
+        import distributed  # noqa: F401 - the dask extra
+    except ImportError:
+        print("\nSpark and Dask: skipped (install the spark and dask extras: pip install -e '.[spark,dask]')")
+        return 0
+    from scale import section as scale_section  # benchmarks/scale.py
+
+    print("\n".join(scale_section(200_000 if args.quick else 1_000_000)))
     return 0
 
 

@@ -49,8 +49,18 @@ def add_parser(sub, common, parser_class):
                    help="the column identifying a student, copied to the output (default: the map's `id:`, else "
                         "the first of id, student_id, student.id, 学籍号, 学号 found)")
     p.add_argument("--explain", action="store_true", help="add the full Decision JSON of each row (column decision)")
-    p.add_argument("--backend", choices=("rows", "columns"), default="rows",
-                   help="rows: the compiled kernel row by row (default); columns: the vectorised backend")
+    p.add_argument("--backend", choices=("rows", "columns"), default=None,
+                   help="rows: the compiled kernel row by row (default with --engine local); columns: the "
+                        "vectorised backend (default with --engine spark or dask)")
+    p.add_argument("--engine", choices=("local", "spark", "dask"), default="local",
+                   help="local: this process, in chunks (default); spark or dask: the engine reads the file (or a "
+                        "folder or glob of them), answers its partitions on its workers and writes --out as a folder "
+                        "of part files, rows in error included (docs/scale.md, 'Spark and Dask')")
+    p.add_argument("--master", default="local[2]", metavar="URL",
+                   help="with --engine spark: the Spark master (default local[2]; spark://host:7077, yarn, k8s://...)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: the Dask scheduler (tcp://host:8786; default: a local cluster of two "
+                        "worker processes)")
     p.add_argument("--errors", metavar="FILE",
                    help="the error file (CSV; default: OUT's name with .errors.csv, or xueji-audit.errors.csv "
                         "when writing to stdout, made only if a row is in error)")
@@ -85,8 +95,17 @@ def run(args, out, err, stdin) -> int:
     day = _day(args.on)
     policy = load_policy(args.region)
     columns = load_column_map(args.columns, args.id_column)
+    if args.engine != "local":
+        from ..partitions import audit_with_engine
+
+        summary = audit_with_engine(args.engine, policy, args.questions, args.students, day, out=args.out,
+                                    columns=columns, backend=args.backend or "columns", calendar=args.calendar,
+                                    readings=_readings_arg(args.reading), master=args.master,
+                                    scheduler=args.scheduler, explain=args.explain, progress_stream=err)
+        err.write(summary.render())
+        return EXIT_ROW_ERRORS if summary.errors else EXIT_OK
     summary = audit(policy, args.questions, args.students, day, out=args.out, stream=out, columns=columns,
-                    explain=args.explain, backend=args.backend, errors=args.errors, calendar=args.calendar,
+                    explain=args.explain, backend=args.backend or "rows", errors=args.errors, calendar=args.calendar,
                     readings=_readings_arg(args.reading), chunk_rows=args.chunk_size, progress_stream=err,
                     jobs=args.jobs)
     err.write(summary.render())
