@@ -8,6 +8,7 @@ from pathlib import Path
 
 import xueji_rules as xr
 from xueji_rules import XuejiError
+from xueji_rules.facts.input import nest_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = dt.date(2025, 3, 3)
@@ -26,16 +27,9 @@ def population(region: str, n: int = N, seed: int = 3, bad_every: int = 0):
 
 
 def nested(row: dict) -> dict:
-    facts: dict = {}
-    for path, value in row.items():
-        if value is None or path == "student_id":
-            continue
-        node = facts
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value.isoformat() if isinstance(value, dt.date) else value
-    return facts
+    """One generated row (fact-path keys) as the nested facts `ask` takes: nulls left out, dates as text."""
+    return nest_paths((path, value.isoformat() if isinstance(value, dt.date) else value)
+                      for path, value in row.items() if path != "student_id")
 
 
 def row_kernel(region: str, frame) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -21,29 +20,13 @@ from xueji_rules.audit.read import StudentsFile  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 ON = "2025-03-03"
 
-_spec = importlib.util.spec_from_file_location("make_students", ROOT / "scripts" / "make_students.py")
-make_students = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_students)
+from engines import make_students, nested  # noqa: E402  (the generator script, loaded once)
 
 
 def run(*argv):
     out, err = io.StringIO(), io.StringIO()
     code = cli.main([str(a) for a in argv], stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
-
-
-def nested(row: dict) -> dict:
-    """One generated row (fact-path keys) as the nested facts `ask` takes: nulls left out, dates as text."""
-    facts: dict = {}
-    for path, value in row.items():
-        if value is None or path == "student_id":
-            continue
-        node = facts
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value.isoformat() if isinstance(value, dt.date) else value
-    return facts
 
 
 def students(region, questions, n, seed=1, **kw):
