@@ -150,6 +150,14 @@ def decide(policy: Policy, question: str | Question, facts: Any, on=None, calend
 _SIMPLE = (int, str, bool, type(None))
 
 
+def _resolved(policy: Policy, question, on, calendar) -> tuple:
+    """(question, day, parameters, era, calendar) for asking many students one question on one day."""
+    q = _question(policy, question)
+    day = _date(on)
+    policy.in_force(day)
+    return q, day, policy.parameters_on(day), policy.era(day), given_calendar(calendar)
+
+
 def decider(policy: Policy, question: str | Question, on=None, calendar=None, readings=None):
     """A function ``facts -> (outcome, failed rule ids)`` for one question on one date.
 
@@ -157,12 +165,7 @@ def decider(policy: Policy, question: str | Question, on=None, calendar=None, re
     evaluation, so a registry system checking many students on the same day pays
     only for the rules. (``answerer`` adds the norm and the status.)
     """
-    q = _question(policy, question)
-    day = _date(on)
-    policy.in_force(day)
-    params = policy.parameters_on(day)
-    era = policy.era(day)
-    cal = given_calendar(calendar)
+    q, day, params, era, cal = _resolved(policy, question, on, calendar)
     kernel = q.by_era[era]["decide"]
     if cal is not None:
         kernel = functools.partial(kernel, _cal=cal)
@@ -227,12 +230,7 @@ def answerer(policy: Policy, question: str | Question, on=None, calendar=None, r
     every check (FactsError, DateError as ``evaluate`` raises them) and gives the same
     outcome, norm, status and failed rules as the Decision for the same facts.
     """
-    q = _question(policy, question)
-    day = _date(on)
-    policy.in_force(day)
-    params = policy.parameters_on(day)
-    era = policy.era(day)
-    cal = given_calendar(calendar)
+    q, day, params, era, cal = _resolved(policy, question, on, calendar)
     with_readings(policy, {}, readings)  # a bad reading is refused once, before any student
 
     def run(facts) -> Answer:
