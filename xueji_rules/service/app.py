@@ -101,6 +101,14 @@ def _object_with(doc, keys: tuple, what: str) -> dict:
     return doc
 
 
+def _facts_of(doc: dict) -> dict:
+    """A body's ``facts`` (none given: no facts known)."""
+    facts = doc.get("facts", {})
+    if not isinstance(facts, dict):
+        raise Problem(422, "facts_invalid", "`facts` must be a JSON object of the student's facts")
+    return facts
+
+
 class Service:
     """What the routes share: the store, metrics, the decision log, the token, caches."""
 
@@ -413,9 +421,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         doc = _object_with(parse_json(raw), ASK_KEYS, "the body")
         on = _on(doc.get("on", request.query_params.get("on")), "date `on`")
         redact = _flag(request.query_params.get("redact"), "redact")
-        facts = doc.get("facts", {})
-        if not isinstance(facts, dict):
-            raise Problem(422, "facts_invalid", "`facts` must be a JSON object of the student's facts")
+        facts = _facts_of(doc)
         readings = doc.get("readings")
         if readings is not None and not isinstance(readings, dict):
             raise Problem(422, "bad_readings", "`readings` maps a reading's id to the option asked for")
@@ -516,9 +522,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         raw = await read_body(request, config.max_body, config.request_timeout)
         doc = _object_with(parse_json(raw), ("facts", "on"), "the body")
         day = _on(doc.get("on", request.query_params.get("on")), "date `on`")
-        facts = doc.get("facts", {})
-        if not isinstance(facts, dict):
-            raise Problem(422, "facts_invalid", "`facts` must be a JSON object of the student's facts")
+        facts = _facts_of(doc)
         rows = compare_decisions(policies, question, facts, day, names=names)
         return _json_response({"on": day.isoformat(), "question": question, "decisions": [r.to_dict() for r in rows]},
                               headers=svc.headers(snap))
@@ -741,9 +745,7 @@ async def _batch_lines(svc: Service, policy, region: str, q, request: Request, d
                 if ident is not None and not isinstance(ident, (str, int)):
                     ident = None
                     raise Problem(422, "bad_id", "`id` is a string or a whole number")
-                facts = doc.get("facts", {})
-                if not isinstance(facts, dict):
-                    raise Problem(422, "facts_invalid", "`facts` must be a JSON object of the student's facts")
+                facts = _facts_of(doc)
                 on = doc.get("on")
                 day = _on(on, "date `on`") if on is not None else (default_on or _on(None, "date"))
                 if explain:
