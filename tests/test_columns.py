@@ -159,3 +159,18 @@ def test_lists_of_codes_names_and_wrong_items_are_read_as_the_row_path_reads_the
     paths = list(rows[0])
     assert column_answers(policy, "suspension", on, rows, paths) == row_answers(policy, "suspension", on, rows)
     assert row_answers(policy, "suspension", on, rows)[2][4] == "facts_type"
+
+
+def test_failed_lists_are_the_flags_in_rule_order_however_many_rules(monkeypatch):
+    import xueji_rules.columns as columns
+
+    backend = ColumnBackend(xr.load_policy("jiangsu"), "suspension", "2025-03-03")
+    frame = pl.DataFrame({"student.stage": ["junior", "senior", "primary", None] * 5,
+                          "student.grade": [9, 12, 3, 8] * 5, "absence.reason": ["illness", "going_abroad", "other", None] * 5,
+                          "absence.class_hours_missed": list(range(0, 400, 20))})
+    result = backend.run(frame)
+    want = [[rid for rid in backend.rule_ids if row["failed:" + rid]] for row in result.iter_rows(named=True)]
+    assert any(len(w) > 1 for w in want) and any(not w for w in want)
+    assert backend.failed_lists(result).to_list() == want
+    monkeypatch.setattr(columns, "KEY_BITS", 3)  # several keys, as a question of more than 62 rules has
+    assert backend.failed_lists(result).to_list() == want

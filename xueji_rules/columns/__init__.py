@@ -33,6 +33,9 @@ from .plan import Plan, compute_lookups, settled
 
 __all__ = ["ColumnBackend"]
 
+#: failed flags packed into one Int64 key (failed_lists)
+KEY_BITS = 62
+
 
 class ColumnBackend:
     """One question of one policy on one date (and calendar, and readings), for frames of students.
@@ -130,9 +133,19 @@ class ColumnBackend:
 
     def failed_lists(self, result: pl.DataFrame) -> pl.Series:
         """The failed rule ids of each row, in rule order, as a list[str] Series (built only when asked)."""
-        if not self.rule_ids:
+        ids = self.rule_ids
+        if not ids:
             return pl.Series("failed", [[]] * len(result), dtype=pl.List(pl.String))
-        parts = [pl.when(pl.col("failed:" + rid)).then(pl.lit(rid)).otherwise(None) for rid in self.rule_ids]
-        return result.select(pl.concat_list(parts).list.drop_nulls().alias("failed")).to_series()
+        # the flags as bits, KEY_BITS rules a key; a list per distinct combination (there are few), joined back
+        chunks = [ids[k:k + KEY_BITS] for k in range(0, len(ids), KEY_BITS)]
+        keys = result.select([
+            pl.sum_horizontal([pl.col("failed:" + rid).fill_null(False).cast(pl.Int64) * (1 << i)
+                               for i, rid in enumerate(chunk)]).alias(f"__k{j}") for j, chunk in enumerate(chunks)])
+        names = keys.columns
+        table = keys.unique()
+        lists = [[rid for j, chunk in enumerate(chunks) for i, rid in enumerate(chunk) if row[j] >> i & 1]
+                 for row in table.iter_rows()]
+        table = table.with_columns(pl.Series("failed", lists, dtype=pl.List(pl.String)))
+        return keys.join(table, on=names, how="left", maintain_order="left").get_column("failed")
 
 

@@ -29,10 +29,11 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import DateError, XuejiError, did_you_mean
-from ..evaluate import answerer, day_of, evaluate
+from ..evaluate import day_of, evaluate
 from ..facts.input import jsonable
 from ..facts.vocabulary import FACTS
 from .audit_log import DecisionLog
+from .batch import batch_lines
 from .config import ServiceConfig
 from .contract import build_contract, question_facts, question_schema
 from .metrics import Metrics
@@ -46,7 +47,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 PUBLIC = ("/healthz", "/readyz")
 PUBLIC_PREFIXES = ("/static/",)
 ASK_KEYS = ("facts", "on", "readings", "calendar")
-BATCH_KEYS = ("id", "facts", "on")
 
 try:  # orjson writes a Decision's JSON several times faster than the standard library (benchmarks/service)
     import orjson
@@ -451,7 +451,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         default_on = _on(request.query_params.get("on"), "date `on`") if request.query_params.get("on") else None
         explain = _flag(request.query_params.get("explain"), "explain")
         redact = _flag(request.query_params.get("redact"), "redact")
-        return LinesResponse(_batch_lines(svc, policy, region, q, request, default_on, explain, redact),
+        return LinesResponse(batch_lines(svc, policy, region, q, request, default_on, explain, redact),
                              headers=svc.headers(snap, policy))
 
     @app.get("/v1/regions/{region:path}/parameters", tags=["policies"], summary="The parameters in force on a date")
@@ -691,97 +691,3 @@ class LinesResponse(Response):
         async for chunk in self.lines:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _lines(request: Request, config: ServiceConfig):
-    """The lines of a streamed body, each at most ``max_batch_line`` bytes; a longer one is given as None."""
-    buf = b""
-    total = 0
-    too_long = False
-    stream = request.stream().__aiter__()
-    while True:
-        try:
-            async with asyncio.timeout(config.request_timeout):
-                chunk = await anext(stream)
-        except StopAsyncIteration:
-            break
-        except TimeoutError:
-            raise Problem(408, "request_timeout", f"no data for {config.request_timeout:g} s") from None
-        total += len(chunk)
-        if total > config.max_batch_body:
-            raise Problem(413, "body_too_large", f"the batch is larger than {config.max_batch_body} bytes")
-        buf += chunk
-        while True:
-            nl = buf.find(b"\n")
-            if nl < 0:
-                break
-            line, buf = buf[:nl], buf[nl + 1:]
-            yield None if too_long else line
-            too_long = False
-        if len(buf) > config.max_batch_line:
-            buf, too_long = b"", True
-    if buf.strip() or too_long:
-        yield None if too_long else buf
-
-
-async def _batch_lines(svc: Service, policy, region: str, q, request: Request, default_on, explain: bool, redact: bool):
-    config = svc.config
-    deciders: dict = {}
-    counts: dict = {}
-    phash = policy.content_hash
-    n = 0
-    out: list[bytes] = []
-    try:
-        async for raw in _lines(request, config):
-            n += 1
-            if raw is not None and not raw.strip():
-                continue
-            ident = None
-            try:
-                if raw is None:
-                    raise Problem(413, "line_too_long", f"the line is longer than {config.max_batch_line} bytes")
-                doc = _object_with(parse_json(raw, "the line"), BATCH_KEYS, "the line")
-                ident = doc.get("id")
-                if ident is not None and not isinstance(ident, (str, int)):
-                    ident = None
-                    raise Problem(422, "bad_id", "`id` is a string or a whole number")
-                facts = _facts_of(doc)
-                on = doc.get("on")
-                day = _on(on, "date `on`") if on is not None else (default_on or _on(None, "date"))
-                if explain:
-                    decision = evaluate(policy, q, facts, day)
-                    item = {"line": n, "id": ident, "outcome": decision.outcome, "status": decision.status,
-                            "failed": list(decision.failed), "decision": decision.to_dict(redact=redact)}
-                    if svc.decision_log is not None:
-                        svc.decision_log.record(decision, None, source="batch")
-                else:
-                    run = deciders.get(day)
-                    if run is None:
-                        run = deciders[day] = answerer(policy, q, day)
-                    answer = run(facts)
-                    outcome, status, failed = answer.outcome, answer.status, answer.failed
-                    item = {"line": n, "id": ident, "outcome": outcome, "status": status, "failed": list(failed)}
-                    if svc.decision_log is not None:
-                        svc.decision_log.record_short(region, q.id, day, outcome, status, failed, phash)
-                counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
-            except Problem as p:
-                item = {"line": n, "id": ident, "error": {"code": p.code, "title": p.detail, "status": p.status}}
-                svc.metrics.batch_lines.labels("error").inc()
-            except XuejiError as exc:
-                p = from_library(exc)
-                item = {"line": n, "id": ident, "error": {"code": p.code, "title": p.detail, "status": p.status,
-                                                           "errors": [svc.diag(d) for d in exc.diagnostics]}}
-                svc.metrics.batch_lines.labels("error").inc()
-            out.append(_dumps(item))
-            if len(out) >= 256:
-                yield b"\n".join(out) + b"\n"
-                out = []
-                await asyncio.sleep(0)
-    except Problem as p:  # the body itself failed (too big, too slow): a last line says so
-        out.append(_dumps({"line": n + 1, "error": {"code": p.code, "title": p.detail, "status": p.status}}))
-    finally:
-        for outcome, k in counts.items():
-            svc.metrics.decision(region, q.id, outcome, k)
-        svc.metrics.batch_lines.labels("decision").inc(sum(counts.values()))
-    if out:
-        yield b"\n".join(out) + b"\n"
