@@ -157,3 +157,35 @@ def test_a_clean_block_is_answered_by_the_columns_alone(client, monkeypatch):
     want = _post(client, "/v1/regions/jiangsu/questions/suspension/batch?on=2025-03-03",
                  b"\n".join(lines), columns=False)
     assert got == want
+
+
+def test_a_slow_senders_answers_come_while_it_is_still_sending(tmp_path):
+    """The real server answers the lines read so far when the sender pauses, before the body ends."""
+    import socket
+
+    from servers import start, stop
+
+    base, proc, log = start(tmp_path)
+    port = int(base.rsplit(":", 1)[1])
+    line = json.dumps({"id": "a", "facts": {"student": {"stage": "junior", "grade": 8}}}).encode() + b"\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            s.sendall(b"POST /v1/regions/jiangsu/questions/suspension/batch?on=2025-03-03 HTTP/1.1\r\n"
+                      b"Host: 127.0.0.1\r\nContent-Type: application/jsonl\r\nTransfer-Encoding: chunked\r\n\r\n")
+            body = line * 100  # more than MIN_COLUMNS lines: the column path's block, cut short by the pause
+            s.sendall(b"%x\r\n%s\r\n" % (len(body), body))
+            got = b""
+            while got.count(b'"outcome"') < 100:  # the answers come with the body still open
+                chunk = s.recv(65536)
+                assert chunk, "the server closed the connection"
+                got += chunk
+            assert b" 200 " in got.split(b"\r\n", 1)[0]
+            s.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(line), line))
+            while not got.endswith(b"0\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        assert got.count(b'"outcome"') == 101 and got.count(b'"line":101') == 1
+    finally:
+        stop(proc, log)
