@@ -208,7 +208,7 @@ def test_students_file_reads_json_lines_and_lists(tmp_path):
     listing.write_text("- {no: 7, student: {stage: junior, grade: 8}}\n", encoding="utf-8")
     assert list(_students(listing, "no")) == [(1, "7", {"student": {"stage": "junior", "grade": 8}})]
     with pytest.raises(xr.FactsError):
-        list(_students(tmp_path / "s.csv"))
+        list(_students(tmp_path / "s.xlsx"))
 
 
 def run(*argv):
@@ -289,3 +289,52 @@ def test_a_deadline_beyond_the_working_day_data_is_an_error_not_a_guess():
     items, errors = listed("nanchang", {"w": late, "ok": nanchang_suspended("2025-12-10")}, "2026-12-01", "2026-12-31")
     assert [(i.student, i.date.isoformat()) for i in items] == [("ok", "2026-12-10")]
     assert {(e.row, e.code, e.rule) for e in errors} == {(1, "bad_date", "handover_duty"), (1, "bad_date", "online_application")}
+
+
+def _flat(doc: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in doc.items():
+        path = f"{prefix}.{key}" if prefix else key
+        out.update(_flat(value, path) if isinstance(value, dict) else {path: value})
+    return out
+
+
+def test_csv_and_parquet_files_give_the_same_list_as_json_lines(tmp_path):
+    pl = pytest.importorskip("polars")
+    records = [_flat(json.loads(line)) for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    columns = sorted({k for r in records for k in r})
+    as_text = [{c: (";".join(r[c]) if isinstance(r.get(c), list) else r.get(c)) for c in columns} for r in records]
+    frame = pl.DataFrame(as_text, schema={c: pl.String for c in columns})
+    frame.write_csv(tmp_path / "roll.csv")
+    frame.with_columns(pl.col("evidence.documents").str.split(";")).write_parquet(tmp_path / "roll.parquet")
+    want = run("due", "nanchang", "--students", EXAMPLE, "--from", "2025-01-01", "--to", "2025-03-31",
+               "--format", "json")
+    assert want[0] == 1 and json.loads(want[1])["items"]
+    for name in ("roll.csv", "roll.parquet"):
+        got = run("due", "nanchang", "--students", tmp_path / name, "--from", "2025-01-01", "--to", "2025-03-31",
+                  "--format", "json")
+        assert got[0] == 1 and json.loads(got[1])["items"] == json.loads(want[1])["items"], name
+        assert "row 5 (N2025005): facts_range at student.grade" in got[2]
+
+
+def test_a_registrys_own_column_names_are_mapped_and_a_bad_cell_is_its_rows_error(tmp_path):
+    pytest.importorskip("polars")
+    (tmp_path / "roll.csv").write_text(
+        "学籍号,学段,年级,休学原因,批准日期\n"
+        "G1,junior,8,illness,2024-03-10\n"
+        "G2,junior,abc,illness,2024-03-10\n"
+        ",junior,8,illness,2024-03-10\n", encoding="utf-8")
+    (tmp_path / "map.yaml").write_text(
+        "id: 学籍号\ncolumns:\n  学段: student.stage\n  年级: student.grade\n  休学原因: request.suspension.reason\n"
+        "  批准日期: request.suspension.approval_date\n", encoding="utf-8")
+    code, out, err = run("due", "nanchang", "--students", tmp_path / "roll.csv", "--columns", tmp_path / "map.yaml",
+                         "--from", "2025-01-01", "--to", "2025-03-31", "--format", "json")
+    assert code == 1 and "Traceback" not in err
+    doc = json.loads(out)
+    assert doc["items"] and {i["student"] for i in doc["items"] if i["student"]} == {"G1"}
+    assert "row 2 (G2): facts_type at student.grade" in err and "abc" not in err
+    assert "row 3: missing_id" in err
+    (tmp_path / "nameless.csv").write_text("student.stage,student.grade\njunior,8\n", encoding="utf-8")
+    code, out, err = run("due", "nanchang", "--students", tmp_path / "nameless.csv", "--from", "2025-01-01",
+                         "--to", "2025-03-31")
+    assert code == 2 and "no id column" in err and "Traceback" not in err

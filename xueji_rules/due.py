@@ -43,6 +43,7 @@ from .conditions.compile import RUNTIME, CompileError
 from .errors import DateError, FactsError
 from .evaluate import _run, day_of, given_calendar, with_readings
 from .facts.input import FactValues, nest_paths, read_facts
+from .facts.vocabulary import FACTS
 from .policy import Policy, Question, Rule
 
 KINDS = ("overdue", "deadline", "window_closes", "window_opens")
@@ -550,7 +551,7 @@ def due(policy: Policy, students: Iterable, start, end, on=None, questions: Iter
 # -- reading a file of students --------------------------------------------------------------
 
 
-def _students(path, id_column: str = "id") -> Iterator:
+def _students(path, id_column: str | None = None, columns: str | None = None) -> Iterator:
     """``(row, student id, facts | DueError)`` for each student of a file.
 
     JSON Lines (``.jsonl``, ``.ndjson``: one object a line, the row is the line number, blank
@@ -559,14 +560,19 @@ def _students(path, id_column: str = "id") -> Iterator:
     numbers as written, bounded size). The id is the ``id_column`` key; every other key is facts,
     nested (``student: {grade: 8}``) or as dotted paths (``student.grade: 8``).
 
-    This is the one place a file is read; the chunked CSV / JSON Lines / Parquet reader with a
-    column map (xueji_rules.audit.read) takes its place when it lands.
+    CSV and Parquet files (and any file given with a column map, ``columns``) are read by
+    ``xueji audit``'s chunked reader instead (:func:`_table_students`), so a registry's export
+    is read the same way by both commands.
     """
     from . import _yaml
     from .facts.input import MAX_FACTS_CHARS
 
     name = str(path)
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix in ("csv", "parquet", "pq") or columns is not None:
+        yield from _table_students(path, id_column, columns)
+        return
+    id_column = id_column or "id"
     if suffix in ("jsonl", "ndjson"):
         try:
             fh = open(path, encoding="utf-8")
@@ -595,8 +601,46 @@ def _students(path, id_column: str = "id") -> Iterator:
         for n, value in enumerate(doc.value, 1):
             yield _record(n, value, id_column)
         return
-    raise FactsError(f"cannot read the students file {name}: give JSON Lines (.jsonl) or a YAML or JSON list "
-                     "(.yaml, .json); CSV and Parquet come with `xueji audit`'s reader")
+    raise FactsError(f"cannot read the students file {name}: give CSV (.csv), Parquet (.parquet), JSON Lines "
+                     "(.jsonl) or a YAML or JSON list (.yaml, .json)")
+
+
+def _table_students(path, id_column: str | None, columns: str | None) -> Iterator:
+    """``(row, student id, facts | DueError)`` for each student of a CSV, JSON Lines or Parquet file.
+
+    Read in chunks by ``xueji audit``'s reader (xueji_rules.audit.read): columns named by fact
+    paths or mapped to them by the column map, each cell typed the same way whatever the format;
+    a cell that cannot be read as its fact's kind makes its row a ``facts_type`` error.
+    """
+    try:
+        import polars  # noqa: F401 - the reader's engine
+    except ImportError:
+        raise FactsError(f"reading {path} needs the audit extra (Polars): pip install 'xueji_rules[audit]'; "
+                         "or give the students as JSON Lines (.jsonl) or a YAML list") from None
+    from .audit.columns import load_column_map
+    from .audit.read import ROW, StudentsFile, typed
+
+    source = StudentsFile(path, load_column_map(columns, id_column))
+    sid_column = source.id_column
+    if sid_column is None:
+        raise FactsError(f"the students file {path} has no id column (name one with --id-column, or `id:` in the "
+                         "column map)")
+    paths = list(source.fact_columns.values())
+    for raw in source.chunks():
+        frame, masks = typed(raw, source.fact_columns)
+        bad = {p: m.to_list() for p, m in masks.items()}
+        for i, record in enumerate(frame.iter_rows(named=True)):
+            row, sid = record[ROW], record.get(sid_column)
+            sid = None if sid is None or str(sid).strip() == "" else str(sid)
+            wrong = next((p for p in paths if p in bad and bad[p][i]), None)
+            if wrong is not None:
+                yield row, sid, DueError(row, sid, "facts_type", f"the cell cannot be read as "
+                                         f"{FACTS[wrong].kind}: {FACTS[wrong].zh}", wrong)
+            elif sid is None:
+                yield row, None, DueError(row, None, "missing_id", f"no student id in the column '{sid_column}'",
+                                          sid_column)
+            else:
+                yield row, sid, nest_paths((p, record[p]) for p in paths)
 
 
 def _record(row: int, value, id_column: str) -> tuple:
@@ -638,19 +682,25 @@ def add_parser(sub, common, parser_class):
                "  xueji due nanchang --students examples/students-due.jsonl --from 2025-01-01 --to 2025-03-31\n"
                "  xueji due nanchang --students examples/students-due.jsonl --from 2025-02-01 --to 2025-02-28 --format csv\n"
                "  (--out FILE writes the list to a file: .csv and .json by their extension, else text)\n\n"
-               "The students file is JSON Lines (.jsonl) or a YAML/JSON list: each student an `id` (see\n"
-               "--id-column) and the facts, nested or as dotted fact paths.\n"
+               "  xueji due jiangsu --students roll.csv --columns roll-columns.yaml --from 2025-03-01 --to 2025-03-31\n\n"
+               "The students file is CSV, Parquet or JSON Lines, read as `xueji audit` reads it (columns named\n"
+               "by fact paths, or mapped by --columns; needs the audit extra for CSV and Parquet), or a YAML/JSON\n"
+               "list: each student an `id` (see --id-column) and the facts, nested or as dotted fact paths.\n"
                "Exits 0 when every student was listed, 1 when some rows had errors (each on stderr with its\n"
                "row number and code, never a value), 2 on a user error (bad date, unreadable file).",
     )
     p.add_argument("region", metavar="REGION", help="region name, e.g. nanchang (see `xueji regions`)")
-    p.add_argument("--students", required=True, metavar="FILE", help="the students: JSON Lines, YAML or JSON list")
+    p.add_argument("--students", required=True, metavar="FILE",
+                   help="the students: CSV, Parquet or JSON Lines (as `xueji audit` reads them), or a YAML/JSON list")
+    p.add_argument("--columns", metavar="MAP.yaml",
+                   help="map the file's own column names to fact paths (the same map as `xueji audit --columns`)")
     p.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day of the range (included)")
     p.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day of the range (included)")
     p.add_argument("--on", metavar="DATE", help="the day the facts describe (default: --from); 今天 in deadlines")
     p.add_argument("--question", action="append", default=[], metavar="Q",
                    help="only this question (repeatable; default: every question of the region)")
-    p.add_argument("--id-column", default="id", metavar="NAME", help="the key holding the student id (default: id)")
+    p.add_argument("--id-column", default=None, metavar="NAME",
+                   help="the key or column holding the student id (default: the map's `id:`, else id)")
     p.add_argument("--calendar", metavar="FILE", help="the school's own calendar, in place of the region's sample")
     p.add_argument("--out", metavar="FILE", help="write the list to FILE (format from --format, else its extension)")
     p.add_argument("--format", choices=("text", "json", "csv"), default=None,
@@ -705,7 +755,7 @@ def run(args, out, err, stdin) -> int:
     if fmt is None:
         ext = (args.out or "").rsplit(".", 1)[-1].lower()
         fmt = {"json": "json", "csv": "csv"}.get(ext, "text")
-    result = due(policy, _students(args.students, args.id_column), args.start, args.end, args.on,
+    result = due(policy, _students(args.students, args.id_column, args.columns), args.start, args.end, args.on,
                  args.question or None, calendar)
     if fmt == "json":
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
