@@ -190,8 +190,8 @@ class Batch:
     async def answer(self, block: list):
         """The answer lines of a block, in line order."""
         if self.columns is not None and len(block) >= MIN_COLUMNS:
-            try:
-                text = self.by_columns(block)
+            try:  # off the event loop, so single asks to this worker are answered meanwhile
+                text = await asyncio.get_running_loop().run_in_executor(_executor(), self.by_columns, block)
             except Exception:  # never an answer lost: a block the column path cannot take goes by rows
                 log.exception("batch: a block went to the row path after an unexpected error")
                 text = None
@@ -452,6 +452,23 @@ def _known(pa, schema) -> bool:
         if f.name == "facts" and not (pa.types.is_null(f.type) or walk(f.type, "")):
             return False
     return True
+
+
+_EXECUTOR = None
+
+
+def _executor():
+    """The one thread a process answers column blocks in: blocks of concurrent batches take turns.
+
+    Polars and Arrow do their work outside the GIL, so the event loop goes on answering
+    while a block is computed; one thread keeps the column backends' caches single-threaded.
+    """
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xueji-batch")
+    return _EXECUTOR
 
 
 def _columns_reader():
