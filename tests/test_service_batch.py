@@ -69,6 +69,8 @@ HOSTILE = [
     b'  {"facts": {}}',
     b'{"facts": {"student": {"school": {"place": "\xe5\x8d\x97\xe4\xba\xac\xe5\xb8\x82"}}}}',
     b'{"facts": {"student": {"school": {"place": {"province": "\xe6\xb1\x9f\xe8\x8b\x8f\xe7\x9c\x81"}}}}}',
+    b'{"facts": ' + b'{"a": ' * 300 + b'1' + b'}' * 301,
+    b'{"facts": {"evidence": {"documents": ' + b'[' * 300 + b']' * 300 + b'}}}',
 ]
 
 
@@ -189,3 +191,19 @@ def test_a_slow_senders_answers_come_while_it_is_still_sending(tmp_path):
         assert got.count(b'"outcome"') == 101 and got.count(b'"line":101') == 1
     finally:
         stop(proc, log)
+
+
+def test_a_line_nested_deep_enough_to_crash_a_json_parser_is_an_error_line(client, monkeypatch):
+    """Arrow's reader crashes the process some 20,000 levels down, within the line limit: such lines never reach it."""
+    monkeypatch.setattr(batch_module, "MIN_COLUMNS", 1)
+    good = json.dumps({"id": 1, "facts": {"student": {"stage": "junior", "grade": 8}}}).encode()
+    deep = b'{"facts": ' + b'[' * 60_000 + b']' * 60_000 + b'}'
+    nested = b'{"facts": ' + b'{"a":' * 30_000 + b'1' + b'}' * 30_001
+    r = client.post("/v1/regions/jiangsu/questions/suspension/batch?on=2025-03-03",
+                    content=b"\n".join([good, deep, good, nested, good]))
+    assert r.status_code == 200
+    got = [json.loads(line) for line in r.content.splitlines()]
+    assert [g["line"] for g in got] == [1, 2, 3, 4, 5]
+    assert [g.get("outcome") is not None for g in got] == [True, False, True, False, True]
+    assert {got[1]["error"]["code"], got[3]["error"]["code"]} <= {"too_deep", "facts_type", "unknown_fact",
+                                                                    "facts_invalid", "bad_json"}
