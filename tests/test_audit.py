@@ -380,3 +380,29 @@ def test_a_value_of_another_kind_late_in_json_lines_is_that_rows_error(tmp_path)
     assert (tmp_path / "a.errors.csv").read_text().splitlines()[1:] == [
         "10201,suspension,facts_type,absence.class_hours_missed"]
     assert read_out(out).height == 10_499
+
+
+def test_a_json_line_that_cannot_be_read_is_that_rows_error_and_the_run_goes_on(tmp_path):
+    """Not JSON, not an object, nested past any facts, or longer than a line may be: each is its row's error."""
+    row = json.dumps({"id": "s", "student": {"stage": "junior", "grade": 8},
+                      "absence": {"reason": "illness", "class_hours_missed": 230, "still_unable_to_attend": True}})
+    lines = [row] * 300
+    lines[0] = "{not json"                                     # in the lines the schema is guessed from
+    lines[5] = "[1]"
+    lines[7] = "null"
+    lines[150] = '{"student": ' + '{"a": ' * 5000 + "1" + "}" * 5001  # a parser would recurse 5,000 deep
+    lines[200] = '{"id": "' + "x" * (2 * 1024 * 1024) + '"}'   # over the line limit (1 MiB)
+    lines[299] = '{"student": {"stage": "junior"}'              # cut short
+    f = tmp_path / "s.jsonl"
+    f.write_text("\n".join(lines[:100]) + "\n\n" + "\n".join(lines[100:]) + "\n", encoding="utf-8")  # a blank line too
+    out = tmp_path / "a.jsonl"
+    code, _, err = run("audit", "jiangsu", "suspension", "--students", f, "--on", ON, "--out", out,
+                       "--chunk-size", 64)
+    assert code == 1, err
+    assert "Traceback" not in err and "xxxx" not in err
+    errors = (tmp_path / "a.errors.csv").read_text().splitlines()[1:]
+    assert errors == ["1,suspension,bad_json,", "6,suspension,bad_json,", "8,suspension,bad_json,",
+                      "151,suspension,too_deep,", "201,suspension,line_too_long,", "300,suspension,bad_json,"]
+    answers = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(answers) == 294 and {a["outcome"] for a in answers} == {"allowed_with_approval"}
+    assert [a["row"] for a in answers][:3] == [2, 3, 4]

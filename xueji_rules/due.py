@@ -618,7 +618,7 @@ def _table_students(path, id_column: str | None, columns: str | None) -> Iterato
         raise FactsError(f"reading {path} needs the audit extra (Polars): pip install 'xueji_rules[audit]'; "
                          "or give the students as JSON Lines (.jsonl) or a YAML list") from None
     from .audit.columns import load_column_map
-    from .audit.read import ROW, StudentsFile, typed
+    from .audit.read import ROW, UNREADABLE, StudentsFile, typed
 
     source = StudentsFile(path, load_column_map(columns, id_column))
     sid_column = source.id_column
@@ -633,7 +633,10 @@ def _table_students(path, id_column: str | None, columns: str | None) -> Iterato
             row, sid = record[ROW], record.get(sid_column)
             sid = None if sid is None or str(sid).strip() == "" else str(sid)
             wrong = next((p for p in paths if p in bad and bad[p][i]), None)
-            if wrong is not None:
+            if record.get(UNREADABLE):
+                yield row, None, DueError(row, None, record[UNREADABLE], "the line cannot be read as a JSON object "
+                                          "of facts")
+            elif wrong is not None:
                 yield row, sid, DueError(row, sid, "facts_type", f"the cell cannot be read as "
                                          f"{FACTS[wrong].kind}: {FACTS[wrong].zh}", wrong)
             elif sid is None:

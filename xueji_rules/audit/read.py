@@ -1,10 +1,11 @@
 """Read a students file (CSV, JSON Lines or Parquet) in bounded chunks, as typed fact columns.
 
-How it reads: ``polars.scan_csv`` / ``scan_ndjson`` / ``scan_parquet`` and
+How it reads: ``polars.scan_csv`` / ``scan_parquet`` and
 ``LazyFrame.collect_batches(chunk_size=N)``, Polars' streaming engine, which holds one
 chunk (and the reader's own buffers) at a time, whatever the file's size
 (``benchmarks/audit_read.py`` compares it with pyarrow's streaming readers; docs/scale.md
-has the figures).
+has the figures). JSON Lines are read a chunk of lines at a time by ``JsonLines``, so a
+line that cannot be read is that row's error and the others go on.
 
 Every column is first read as text (CSV: no type guessing; JSON Lines and Parquet: each
 value cast to text, lists to lists of text), then typed the same way whatever the format,
@@ -31,6 +32,7 @@ never reported.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from ..facts.vocabulary import FACTS
@@ -54,18 +56,129 @@ def format_of(path: str | Path, what: str = "--students") -> str:
 
 
 def _scan(path: str, fmt: str):
+    """The file as a lazy frame (CSV, Parquet), or for JSON Lines its text schema (the lines are read by JsonLines)."""
     import polars as pl
 
     if fmt == "csv":
         return pl.scan_csv(path, infer_schema=False, encoding="utf8")
     if fmt == "jsonl":
-        # the schema is inferred from the first lines; every leaf is then read as text, so that a value of
-        # another kind further on ("abc" where numbers were) is that row's error, not the file's
-        inferred = pl.scan_ndjson(path, infer_schema_length=10_000).collect_schema()
-        lf = pl.scan_ndjson(path, schema={name: _textual(dtype) for name, dtype in inferred.items()})
-    else:
-        lf = pl.scan_parquet(path)
-    return lf
+        return JsonLines(path)
+    return pl.scan_parquet(path)
+
+
+#: a JSON line longer than this (bytes) is that row's error (``line_too_long``), not read
+MAX_LINE = 1024 * 1024
+#: a JSON line with more opening brackets than this is that row's error (``too_deep``): facts nest a few levels
+MAX_BRACKETS = 256
+#: the column of a JSON Lines chunk naming why a line could not be read (null: it was read)
+UNREADABLE = "_unreadable"
+
+
+class JsonLines:
+    """A JSON Lines file read a chunk of lines at a time, a line that cannot be read being that row's error.
+
+    Each chunk's lines are parsed together by Polars with the file's schema, every leaf as text;
+    when Polars refuses a chunk (a line that is not JSON, or not an object), the chunk is halved
+    until the lines it refuses are found, and those rows carry a code in ``_unreadable``
+    (``bad_json``, ``too_deep``, ``line_too_long``) instead of facts. Blank lines are skipped; a
+    row is the student's number in the file. The schema is guessed from the first readable
+    lines (10,000), so a value of another kind further on is that row's ``facts_type``.
+    """
+
+    def __init__(self, path: str, infer_lines: int = 10_000):
+        import polars as pl
+
+        self.path = path
+        sample = []
+        for _, line, problem in self._lines():
+            if problem is None and len(sample) < infer_lines:
+                sample.append(line)
+            if len(sample) >= infer_lines:
+                break
+        good = self._readable(sample)
+        inferred = pl.read_ndjson(io.BytesIO(b"".join(good)), infer_schema_length=None).schema if good else {}
+        self.schema = {name: _textual(dtype) for name, dtype in inferred.items()}
+
+    def _lines(self):
+        """(student number, line, None or the code of why it cannot be read), blank lines skipped."""
+        n = 0
+        with open(self.path, "rb") as fh:
+            while True:
+                line = fh.readline(MAX_LINE + 1)
+                if not line:
+                    return
+                problem = None
+                if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                    while True:  # the rest of the over-long line is skipped, a bounded piece at a time
+                        rest = fh.readline(MAX_LINE)
+                        if not rest or rest.endswith(b"\n"):
+                            break
+                    problem = "line_too_long"
+                elif not line.strip():
+                    continue
+                elif line.count(b"{") + line.count(b"[") > MAX_BRACKETS:
+                    problem = "too_deep"
+                n += 1
+                yield n, (line if line.endswith(b"\n") else line + b"\n"), problem
+
+    def _readable(self, lines: list) -> list:
+        """The lines Polars reads on their own (for the schema): a line that is not a JSON object is left out."""
+        import polars as pl
+
+        try:
+            pl.read_ndjson(io.BytesIO(b"".join(lines)), infer_schema_length=None)
+            return lines
+        except Exception:  # noqa: BLE001 - a line Polars refuses: found by halving
+            if len(lines) <= 1:
+                return []
+            half = len(lines) // 2
+            return self._readable(lines[:half]) + self._readable(lines[half:])
+
+    def frames(self, chunk_rows: int):
+        """Each chunk as a frame: ``_row``, ``_unreadable`` and the file's columns (text leaves)."""
+        chunk = []
+        for item in self._lines():
+            chunk.append(item)
+            if len(chunk) >= chunk_rows:
+                yield self._frame(chunk)
+                chunk = []
+        if chunk:
+            yield self._frame(chunk)
+
+    def _frame(self, chunk: list):
+        import polars as pl
+
+        problems = [p for _, _, p in chunk]
+        parts = self._parse([(i, line) for i, (_, line, p) in enumerate(chunk) if p is None], problems)
+        index = pl.DataFrame({"__i": pl.Series(range(len(chunk)), dtype=pl.Int64)})
+        if parts:
+            full = index.join(pl.concat(parts, how="vertical"), on="__i", how="left", maintain_order="left")
+        else:
+            full = index.with_columns([pl.lit(None, dtype).alias(name) for name, dtype in self.schema.items()])
+        return full.drop("__i").with_columns(pl.Series(ROW, [n for n, _, _ in chunk], dtype=pl.Int64),
+                                             pl.Series(UNREADABLE, problems, dtype=pl.String))
+
+    def _parse(self, items: list, problems: list) -> list:
+        """Frames (with ``__i``, the line's place in the chunk) of the lines Polars reads; the others noted in problems."""
+        import polars as pl
+
+        if not items:
+            return []
+        try:
+            frame = pl.read_ndjson(io.BytesIO(b"".join(line for _, line in items)), schema=self.schema)
+        except Exception:  # noqa: BLE001 - a line Polars refuses: found by halving
+            if len(items) == 1:
+                problems[items[0][0]] = "bad_json"
+                return []
+            half = len(items) // 2
+            return self._parse(items[:half], problems) + self._parse(items[half:], problems)
+        if frame.height != len(items):  # more or fewer rows than lines: read them one by one
+            if len(items) == 1:
+                problems[items[0][0]] = "bad_json"
+                return []
+            half = len(items) // 2
+            return self._parse(items[:half], problems) + self._parse(items[half:], problems)
+        return [frame.with_columns(pl.Series("__i", [i for i, _ in items], dtype=pl.Int64))]
 
 
 def _textual(dtype):
@@ -121,15 +234,16 @@ class StudentsFile:
         self.chunk_rows = chunk_rows
         try:
             lf = _scan(self.path, self.format)
-            schema = lf.collect_schema()
+            schema = lf.schema if isinstance(lf, JsonLines) else lf.collect_schema()
         except Exception as exc:  # polars' own errors: say the file is unreadable, not the value
             raise AuditError(f"cannot read the students file {path} as {self.format}: {type(exc).__name__}") from None
         leaves = _flat(schema)
         self.header = [name for name, _ in leaves]
         self.fact_columns = columns.fact_columns(self.header)  # file column -> fact path
         self.id_column = columns.id_column(self.header)
-        keep = [expr for name, expr in leaves if name in self.fact_columns or name == self.id_column]
-        self._lazy = lf.select(keep) if keep else lf.select([])
+        self._keep = [expr for name, expr in leaves if name in self.fact_columns or name == self.id_column]
+        self._lines = lf if isinstance(lf, JsonLines) else None
+        self._lazy = None if self._lines else (lf.select(self._keep) if self._keep else lf.select([]))
         self.ignored = [c for c in self.header if c not in self.fact_columns and c != self.id_column]
 
     @property
@@ -155,6 +269,10 @@ class StudentsFile:
         """Each chunk as a raw (text) frame with ``_row`` and the kept columns; at most chunk_rows rows each."""
         import polars as pl
 
+        if self._lines is not None:  # JSON Lines: read line-aware, an unreadable line being its row's error
+            for frame in self._lines.frames(self.chunk_rows):
+                yield frame.select([pl.col(ROW), *self._keep, pl.col(UNREADABLE)])
+            return
         lf = self._lazy.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
         try:
             for batch in lf.collect_batches(chunk_size=self.chunk_rows):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..errors import DateError, FactsError
 from .columns import AuditError
-from .read import ROW, StudentsFile, format_of, typed
+from .read import ROW, UNREADABLE, StudentsFile, format_of, typed
 from .rows import RowBackend, converters, error_of, fact_paths, nest_row
 from .summary import Summary
 
@@ -279,6 +279,11 @@ class Chunks:
         bad = pl.Series("bad", [False] * frame.height)
         records = []
         rows = frame[ROW]
+        if UNREADABLE in frame.columns:  # JSON lines that could not be read: their code, for every question
+            unreadable = frame[UNREADABLE].is_not_null()
+            for r, code in frame.filter(unreadable).select(ROW, UNREADABLE).iter_rows():
+                records.extend((r, q, code, None) for q in self.questions)
+            bad = bad | unreadable
         for path, mask in masks.items():
             for r in rows.filter(mask & ~bad):
                 records.extend((r, q, "facts_type", path) for q in self.questions)
