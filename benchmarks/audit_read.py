@@ -7,7 +7,9 @@ For each format (CSV, JSON Lines, Parquet) the same generated file (scripts/make
 Jiangsu suspension, seed 1) is read in chunks of 50,000 rows, every column as text, by:
 
 - polars: ``scan_csv`` / ``scan_ndjson`` / ``scan_parquet`` then ``collect_batches(chunk_size=…)``
-  (what ``xueji audit`` uses, xueji_rules/audit/read.py);
+  (what ``xueji audit`` uses for CSV and Parquet, xueji_rules/audit/read.py);
+- for JSON Lines also ``xueji_rules.audit.read.JsonLines`` (what ``xueji audit`` uses: the lines
+  of a chunk parsed together by Polars, an unreadable line its row's error);
 - pyarrow: ``pyarrow.csv.open_csv`` (streaming), ``pyarrow.dataset`` with its JSON format, and
   ``ParquetFile.iter_batches``.
 
@@ -32,7 +34,11 @@ import json, resource, sys, time
 path, fmt, how, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t = time.perf_counter()
 rows = 0
-if how == "polars":
+if how == "xueji":
+    from xueji_rules.audit.read import JsonLines
+    for frame in JsonLines(path).frames(chunk):
+        rows += frame.height
+elif how == "polars":
     import polars as pl
     if fmt == "csv":
         lf = pl.scan_csv(path, infer_schema=False)
@@ -77,9 +83,9 @@ def main(argv=None) -> int:
             subprocess.run([sys.executable, str(ROOT / "scripts" / "make_students.py"), "jiangsu", "suspension",
                             str(a.rows), str(path)], check=True)
             size = path.stat().st_size / 1e6
-            for how in ("polars", "pyarrow"):
+            for how in ("polars", "pyarrow") + (("xueji",) if fmt == "jsonl" else ()):
                 done = subprocess.run([sys.executable, "-c", READER, str(path), fmt, how, str(CHUNK)],
-                                      capture_output=True, text=True)
+                                      capture_output=True, text=True, cwd=ROOT)
                 if done.returncode:
                     print(f"| {fmt} | {size:,.0f} MB | {how} | failed: {done.stderr.strip().splitlines()[-1]} | |")
                     continue
