@@ -76,7 +76,10 @@ class ColumnBackend:
         extra = compute_lookups(plan.lookups, typed, self)
         if extra is not None:
             work = pl.concat([work, extra], how="horizontal")
-        lazy, decoders, others = query(plan, work.lazy().with_columns(fact_error), work.schema)
+        # a List(Enum) of codes is read by the masks; as text only where an expression reads the list itself
+        lists = [pl.col(c).cast(pl.List(pl.String)) for c, t in work.schema.items()
+                 if isinstance(t, pl.List) and isinstance(t.inner, pl.Enum)]
+        lazy, decoders, others = query(plan, work.lazy().with_columns(fact_error, *lists), work.schema)
         out = lazy.collect()
         answers = settled(plan, out, decoders, others, self)
         result = pl.concat([answers, out.select("error", *["failed:" + rid for rid in self.rule_ids], "__suspect")],
