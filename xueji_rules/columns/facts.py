@@ -138,6 +138,10 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
             if dtype == pl.List(pl.String):
                 casts[name] = pl.col(name).cast(pl.List(pl.Enum(codes)), strict=False)
                 plan[name] = "list_text"
+            elif isinstance(dtype, pl.List) and isinstance(dtype.inner, (pl.Categorical, pl.Enum)) \
+                    and not _is_list_of_codes(dtype, codes):  # read as the text of its items
+                casts[name] = pl.col(name).cast(pl.List(pl.String)).cast(pl.List(pl.Enum(codes)), strict=False)
+                plan[name] = "list_text"
             elif _is_list_of_codes(dtype, codes):
                 plan[name] = "list_codes"
             else:
@@ -179,7 +183,7 @@ def check(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, list[str]]:
                 ok = not value.rechunk().to_arrow().values.null_count
             bits = _mask(value, spec) if ok and len(codes) <= 62 else None
             if ok and (bits is not None or len(codes) > 62):
-                value = series
+                value = series if how == "list_codes" else series.cast(pl.List(pl.String))
             else:  # names, a wrong item, lists of other things: each distinct list read by the row path's reader
                 value, error = _enum_list(series, spec)
                 if len(codes) <= 62:
