@@ -5,6 +5,12 @@ distinct value of the column is read once by the row path's own ``convert`` (or,
 ``read_place``), so a value is accepted, normalised or refused exactly as it would be one row at
 a time, and the answer is mapped back onto the rows with one vector replace. A refused value
 leaves its row with the error's code (``facts_type``, ``facts_range``, ``place_*``), never the value.
+Text of codes is checked by one cast to the fact's Enum (a value that is no code falls back to
+the reader); the casts and the distinct values of all columns are one parallel Polars query.
+
+A column already of its fact's type is read as it is, with no pass over text: integers (their
+range checked), booleans, dates, an Enum whose categories are all codes of the fact, a
+List(Enum) of such codes. An Enum or Categorical holding anything else is read as its text.
 
 The checked columns are typed for the expressions (``compile.py``):
 
@@ -12,8 +18,10 @@ The checked columns are typed for the expressions (``compile.py``):
   Int64 column, its positive denominator (``path#d``), so fractions stay exact;
 * bool: Boolean; enum: Polars Enum of the fact's codes; text and division codes: String;
   dates: Date;
-* enum_list: List(String) of the codes (a code given twice counts once, as in the row path's
-  frozenset: ``count`` and ``count_in`` take distinct items).
+* enum_list: List(String) of the codes, or the List(Enum) given (``ColumnBackend.run`` casts it
+  to text where an expression reads the list itself), and, for a vocabulary of up to 62 codes,
+  an Int64 of bits (``path#m``; a code given twice counts once, as in the row path's frozenset:
+  ``count`` and ``count_in`` take distinct items).
 
 A column not named by a fact path or a place group is not read (an audit may carry a student
 number beside the facts).

@@ -2,11 +2,13 @@
 
 The plan mirrors ``kernel.generate`` rule for rule: each rule's status (0 not applicable,
 1 held, 2 failed, 3 unknown) is an Int8 column computed from its ``when`` and ``require``
-expressions, and the question's outcome follows from the same flags (a 不得 failed, no ground
-held, an unknown, a 原则上不 failed, an 应当 held, an approval in play) in the same order.
-The procedure (``procedure.settle``: approvals given, refused or pending, exceptions asked) and
-the clerk's status depend on a handful of small values per row, so they are computed once per
-distinct combination in Python, by ``settle`` itself, and mapped back.
+expressions, all in one lazy query (``query``) with the errors and the failed flags. The
+question's outcome follows from the statuses by the kernel's flags (a 不得 failed, no ground
+held, an unknown, a 原则上不 failed, an 应当 held, an approval in play) in the same order
+(``kernel_outcome``); it, the procedure (``procedure.settle``: approvals given, refused or
+pending, exceptions asked) and the clerk's status depend on the statuses and a handful of
+approval facts per row, packed into a key, so they are computed once per distinct key in
+Python, by the same code as the row path's, and gathered back onto the rows.
 """
 
 from __future__ import annotations
