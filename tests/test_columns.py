@@ -255,3 +255,12 @@ def test_lists_of_codes_names_and_wrong_items_are_read_as_the_row_path_reads_the
     paths = list(rows[0])
     assert column_answers(policy, "suspension", on, rows, paths) == row_answers(policy, "suspension", on, rows)
     assert row_answers(policy, "suspension", on, rows)[2][4] == "facts_type"
+
+
+def test_an_empty_frame_gives_an_empty_answer():
+    """A chunk whose rows were all refused before the backend (the audit filters them) is answered, empty."""
+    frame = pl.DataFrame({"student.stage": pl.Series([], dtype=pl.String),
+                          "evidence.documents": pl.Series([], dtype=pl.List(pl.String))})
+    backend = ColumnBackend(xr.load_policy("jiangsu"), "suspension", dt.date(2025, 3, 3))
+    result = backend.run(frame)
+    assert result.height == 0 and {"outcome", "norm", "status", "error"} <= set(result.columns)

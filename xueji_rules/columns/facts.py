@@ -81,8 +81,7 @@ def _mask(series: pl.Series, spec) -> pl.Series | None:
     twice = np.flatnonzero(np.bitwise_count(out) != np.diff(offsets))
     for i in twice:  # a code given twice counts once (the row path's frozenset)
         out[i] = np.bitwise_or.reduce(bits[offsets[i]:offsets[i + 1]])
-    return pl.Series(out.view(np.int64)).zip_with(series.is_not_null(), pl.Series([None], dtype=pl.Int64).extend_constant(
-        None, len(series) - 1))
+    return pl.select(pl.when(pl.lit(series.is_not_null())).then(pl.lit(pl.Series(out.view(np.int64))))).to_series()
 
 
 def place_group(path: str) -> str | None:
