@@ -67,6 +67,23 @@ def frame_of(rows, paths) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+def typed(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The frame as a warehouse types it: enums as ``pl.Enum`` of the codes present (in reverse order: the
+    backend reads categories by name, not position) or as ``pl.Categorical``, lists of codes likewise, dates as Date."""
+    out = []
+    for name, dtype in frame.schema.items():
+        spec = FACTS[name]
+        if spec.kind == "enum" and dtype == pl.String:
+            present = sorted(set(frame[name].drop_nulls().to_list()), reverse=True)
+            out.append(pl.col(name).cast(pl.Enum(present) if kind == "enum" else pl.Categorical))
+        elif spec.kind == "enum_list" and dtype == pl.List(pl.String):
+            present = sorted(set(frame[name].explode().drop_nulls().to_list()), reverse=True)
+            out.append(pl.col(name).cast(pl.List(pl.Enum(present) if kind == "enum" else pl.Categorical)))
+        elif spec.kind == "date" and dtype == pl.String:
+            out.append(pl.col(name).str.to_date("%Y-%m-%d"))
+    return frame.with_columns(out)
+
+
 def row_answers(policy, question, on, rows):
     decide = xr.decider(policy, question, on)
     out = []
@@ -82,9 +99,10 @@ def row_answers(policy, question, on, rows):
     return out
 
 
-def column_answers(policy, question, on, rows, paths):
+def column_answers(policy, question, on, rows, paths, kind=None):
     backend = ColumnBackend(policy, question, on)
-    result = backend.run(frame_of(rows, paths))
+    frame = frame_of(rows, paths)
+    result = backend.run(typed(frame, kind) if kind else frame)
     lists = backend.failed_lists(result).to_list()
     return [(o, s, n, tuple(f), e) for o, s, n, f, e in zip(
         result["outcome"].to_list(), result["status"].to_list(), result["norm"].to_list(), lists,
@@ -111,6 +129,84 @@ def test_columns_agree_with_the_row_kernel(region, question):
             assert g == w, f"{region} {question} on {on}, row {i}: columns {g}, rows {w}, facts {rows[i]}"
 
     check()
+
+
+@pytest.mark.parametrize("kind", ["enum", "categorical"])
+@pytest.mark.parametrize("region,question", CASES, ids=[f"{r}:{q}" for r, q in CASES])
+def test_typed_columns_agree_with_the_row_kernel(region, question, kind):
+    """A warehouse's types (Enum or Categorical codes, lists of them, dates) are read as the text would be."""
+    policy = xr.load_policy(region)
+    paths = question_paths(policy, policy.question(question))
+    first, last = _span(policy)
+
+    @settings(max_examples=2, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(populations(paths, 100), st.dates(min_value=first, max_value=last))
+    def check(rows, on):
+        want = row_answers(policy, question, on, rows)
+        got = column_answers(policy, question, on, rows, paths, kind)
+        for i, (w, g) in enumerate(zip(want, got)):
+            assert g == w, f"{region} {question} on {on}, {kind} row {i}: columns {g}, rows {w}, facts {rows[i]}"
+
+    check()
+
+
+def _answers_of(frame: pl.DataFrame) -> list:
+    backend = ColumnBackend(xr.load_policy("jiangsu"), "suspension", dt.date(2025, 3, 3))
+    result = backend.run(frame)
+    return list(zip(result["outcome"].to_list(), result["status"].to_list(), backend.failed_lists(result).to_list(),
+                    result["error"].to_list()))
+
+
+BASE = {"student.stage": ["junior"] * 3, "student.grade": [8] * 3, "absence.class_hours_missed": [230] * 3,
+        "absence.still_unable_to_attend": [True] * 3}
+
+
+@pytest.mark.parametrize("dtype", [pl.Enum(["illness", "no_such_reason", "going_abroad"]), pl.Categorical],
+                         ids=["enum", "categorical"])
+def test_a_typed_value_that_is_no_code_is_the_same_error_as_its_text(dtype):
+    reasons = ["illness", "no_such_reason", "going_abroad"]
+    text = pl.DataFrame({**BASE, "absence.reason": reasons})
+    got = _answers_of(text.with_columns(pl.col("absence.reason").cast(dtype)))
+    assert got == _answers_of(text)
+    assert [g[3] for g in got] == [None, "facts_type", None]
+
+
+@pytest.mark.parametrize("dtype", [pl.Enum, pl.Categorical], ids=["enum", "categorical"])
+def test_typed_chinese_names_are_read_as_names(dtype):
+    spec = FACTS["absence.reason"]
+    codes = ["illness", "force_majeure", "going_abroad"]
+    names = [spec.choices[c].split("（")[0] for c in codes]
+    cast = pl.Enum(names) if dtype is pl.Enum else pl.Categorical
+    by_name = _answers_of(pl.DataFrame({**BASE, "absence.reason": names}).with_columns(pl.col("absence.reason").cast(cast)))
+    assert by_name == _answers_of(pl.DataFrame({**BASE, "absence.reason": codes}))
+    assert all(g[3] is None for g in by_name)
+
+
+@pytest.mark.parametrize("inner", [pl.Categorical, "enum"], ids=["categorical", "enum"])
+def test_typed_lists_with_a_wrong_item_or_a_name_are_read_as_text_lists(inner):
+    spec = FACTS["evidence.documents"]
+    code, zh = next(iter(spec.choices.items()))
+    lists = [[code, "inpatient_record"], [zh], ["no_such_document", code]]
+    text = pl.DataFrame({**BASE, "absence.reason": ["illness"] * 3, "evidence.documents": lists})
+    dtype = pl.Enum([code, "inpatient_record", zh, "no_such_document"]) if inner == "enum" else pl.Categorical
+    got = _answers_of(text.with_columns(pl.col("evidence.documents").cast(pl.List(dtype))))
+    assert got == _answers_of(text)
+    assert [g[3] for g in got] == [None, None, "facts_type"]
+
+
+def test_a_typed_frame_reads_nothing_row_by_row(monkeypatch):
+    """Enum codes, a List(Enum) of codes and Dates need no reading of values one by one (no text pass)."""
+    import xueji_rules.columns.facts as facts
+
+    text = pl.DataFrame({**BASE, "absence.reason": ["illness", None, "going_abroad"],
+                         "evidence.documents": [["inpatient_record", "hospital_diagnosis"], [], None],
+                         "absence.start_date": ["2025-01-06"] * 3})
+    frame = typed(text, "enum")
+    monkeypatch.setattr(facts, "convert", lambda *a: pytest.fail("a typed column read value by value"))
+    got = _answers_of(frame)
+    monkeypatch.undo()
+    assert got == _answers_of(text)
 
 
 def test_a_bad_value_is_an_error_code_and_the_other_rows_go_on():
@@ -174,3 +270,12 @@ def test_failed_lists_are_the_flags_in_rule_order_however_many_rules(monkeypatch
     assert backend.failed_lists(result).to_list() == want
     monkeypatch.setattr(columns, "KEY_BITS", 3)  # several keys, as a question of more than 62 rules has
     assert backend.failed_lists(result).to_list() == want
+
+
+def test_an_empty_frame_gives_an_empty_answer():
+    """A chunk whose rows were all refused before the backend (the audit filters them) is answered, empty."""
+    frame = pl.DataFrame({"student.stage": pl.Series([], dtype=pl.String),
+                          "evidence.documents": pl.Series([], dtype=pl.List(pl.String))})
+    backend = ColumnBackend(xr.load_policy("jiangsu"), "suspension", dt.date(2025, 3, 3))
+    result = backend.run(frame)
+    assert result.height == 0 and {"outcome", "norm", "status", "error"} <= set(result.columns)

@@ -29,7 +29,7 @@ from ..errors import XuejiError
 from ..facts.input import nest_paths
 from ..facts.vocabulary import FACTS
 from .facts import check, place_group
-from .plan import Plan, compute_lookups, settled
+from .plan import Plan, compute_lookups, query, settled
 
 __all__ = ["ColumnBackend"]
 
@@ -79,21 +79,14 @@ class ColumnBackend:
         extra = compute_lookups(plan.lookups, typed, self)
         if extra is not None:
             work = pl.concat([work, extra], how="horizontal")
-        work = work.with_columns(fact_error)
-        work = work.with_columns(plan.conditions).with_columns(plan.statuses).with_columns(
-            [w for w, _ in plan.words]).with_columns(
-            plan.kernel_outcome.alias("__kernel"), plan.contradiction.alias("__contra"),
-            plan.suspect.alias("__suspect"))
-        work = work.with_columns(
-            pl.when(pl.col("error").is_not_null()).then(pl.col("error"))
-            .when(pl.col("__suspect")).then(None)
-            .when(pl.col("__contra")).then(pl.lit("contradictory_facts")).otherwise(None).alias("error"))
-        work = work.with_columns(
-            pl.when(pl.col("error").is_not_null()).then(None).otherwise(pl.col("__kernel")).alias("__kernel"))
-        answers = settled(plan, work, self)
-        failed = [((pl.col("s:" + rid) == 2) & pl.col("__kernel").is_not_null()).alias("failed:" + rid)
-                  for rid in self.rule_ids]
-        result = pl.concat([answers, work.select(pl.col("error"), *failed, pl.col("__suspect"))], how="horizontal")
+        # a List(Enum) of codes is read by the masks; as text only where an expression reads the list itself
+        lists = [pl.col(c).cast(pl.List(pl.String)) for c, t in work.schema.items()
+                 if isinstance(t, pl.List) and isinstance(t.inner, pl.Enum)]
+        lazy, decoders, others = query(plan, work.lazy().with_columns(fact_error, *lists), work.schema)
+        out = lazy.collect()
+        answers = settled(plan, out, decoders, others, self)
+        result = pl.concat([answers, out.select("error", *["failed:" + rid for rid in self.rule_ids], "__suspect")],
+                           how="horizontal")
         suspects = result.get_column("__suspect") & result.get_column("error").is_null()
         result = result.drop("__suspect")
         if suspects.any():

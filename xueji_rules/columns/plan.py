@@ -2,11 +2,13 @@
 
 The plan mirrors ``kernel.generate`` rule for rule: each rule's status (0 not applicable,
 1 held, 2 failed, 3 unknown) is an Int8 column computed from its ``when`` and ``require``
-expressions, and the question's outcome follows from the same flags (a 不得 failed, no ground
-held, an unknown, a 原则上不 failed, an 应当 held, an approval in play) in the same order.
-The procedure (``procedure.settle``: approvals given, refused or pending, exceptions asked) and
-the clerk's status depend on a handful of small values per row, so they are computed once per
-distinct combination in Python, by ``settle`` itself, and mapped back.
+expressions, all in one lazy query (``query``) with the errors and the failed flags. The
+question's outcome follows from the statuses by the kernel's flags (a 不得 failed, no ground
+held, an unknown, a 原则上不 failed, an 应当 held, an approval in play) in the same order
+(``kernel_outcome``); it, the procedure (``procedure.settle``: approvals given, refused or
+pending, exceptions asked) and the clerk's status depend on the statuses and a handful of
+approval facts per row, packed into a key, so they are computed once per distinct key in
+Python, by the same code as the row path's, and gathered back onto the rows.
 """
 
 from __future__ import annotations
@@ -18,10 +20,6 @@ import polars as pl
 from ..procedure import settle, status as status_of
 from .compile import ColumnCompiler, Lookup, Unsupported
 from .facts import den
-
-OUTCOME_CODES = ("allowed", "allowed_with_approval", "required", "denied_unless_exception", "denied",
-                 "undetermined", "not_regulated")
-
 
 class Plan:
     """Expressions for one question against one set of given fact columns."""
@@ -41,7 +39,6 @@ class Plan:
         self.contradiction = pl.any_horizontal(contradictions) if contradictions else pl.lit(False)
         self.suspect = pl.any_horizontal([s.fill_null(False) for s in cc.suspects]) if cc.suspects else pl.lit(False)
         self.lookups: list[Lookup] = cc.lookups
-        self.kernel_outcome = self._outcome(q)
         # the small values settle() reads besides the statuses
         paths = {"approvals.exception_requested"}
         for rule in q.rules:
@@ -55,7 +52,7 @@ class Plan:
         in_force = (start is None or b.day >= start) and (end is None or b.day < end)
         has_when = rule.when_tree is not None or start is not None or end is not None
         if not in_force:  # the kernel's `when` is False on this date: nothing else is read
-            return pl.lit(0)
+            return pl.lit(0, pl.Int8)
         if rule.when_tree is not None:
             w = cc.condition(rule.when_tree)
         else:
@@ -83,72 +80,48 @@ class Plan:
             conditions.append(w.alias("w:" + rule.id))
             w = pl.col("w:" + rule.id)
         rt, rf = r.eq(True).fill_null(False), r.eq(False).fill_null(False)
+        n = [pl.lit(k, pl.Int8) for k in range(4)]  # Int8 throughout: a quarter of the memory of Int32 literals
         if not has_when:
-            return pl.when(rt).then(1).when(rf).then(2).otherwise(3)
+            return pl.when(rt).then(n[1]).when(rf).then(n[2]).otherwise(n[3])
         wt, wf = w.eq(True).fill_null(False), w.eq(False).fill_null(False)
         s = rule.strength
         if s in ("可以", "应当"):
-            body = pl.when(rf).then(2).when(rt & wt).then(1).otherwise(3)
+            body = pl.when(rf).then(n[2]).when(rt & wt).then(n[1]).otherwise(n[3])
         elif s == "须经批准":
-            body = pl.when(wt & rt).then(1).when(wt & rf).then(2).otherwise(3)
+            body = pl.when(wt & rt).then(n[1]).when(wt & rf).then(n[2]).otherwise(n[3])
         else:
-            body = pl.when(rt).then(1).when(rf & wt).then(2).otherwise(3)
-        return pl.when(wf).then(0).otherwise(body)
+            body = pl.when(rt).then(n[1]).when(rf & wt).then(n[2]).otherwise(n[3])
+        return pl.when(wf).then(n[0]).otherwise(body)
 
-    def _outcome(self, q) -> pl.Expr:
-        """The kernel's outcome as an index into OUTCOME_CODES (UInt8).
 
-        The statuses are packed two bits a rule into Int64 words (``__p0``, … : 31 rules a word), so
-        each flag of the kernel (a 不得 failed, a ground held, …) is one mask test per word.
-        """
-        rules = q.rules
-        if not rules:
-            self.words = []
-            return pl.lit(OUTCOME_CODES.index("not_regulated"), pl.UInt8)
-        self.words = []
-        for k in range(0, len(rules), 31):
-            chunk = rules[k:k + 31]
-            packed = pl.sum_horizontal([pl.col("s:" + r.id).cast(pl.Int64) * (1 << (2 * j)) for j, r in enumerate(chunk)])
-            self.words.append((packed.alias(f"__p{k // 31}"), chunk))
-        low = {k: sum(1 << (2 * j) for j in range(len(chunk))) for k, (_, chunk) in enumerate(self.words)}
-
-        def any_of(pred, code) -> pl.Expr:
-            tests = []
-            for k, (_, chunk) in enumerate(self.words):
-                mask = sum(1 << (2 * j) for j, r in enumerate(chunk) if pred(r))
-                if not mask:
-                    continue
-                word = pl.col(f"__p{k}")
-                lo, hi = word & low[k], (word // 2) & low[k]
-                bits = {None: lo | hi, 1: lo - (lo & hi), 2: hi - (lo & hi), 3: lo & hi}[code]
-                tests.append((bits & mask) != 0)
-            return pl.any_horizontal(tests) if tests else pl.lit(False)
-
-        ground = lambda r: r.strength in ("可以", "应当")  # noqa: E731
-        approval = lambda r: bool(r.approver) and (ground(r) or r.strength == "须经批准")  # noqa: E731
-        den_ = any_of(lambda r: r.strength in ("不得", "须经批准"), 2)
-        any_ = any_of(lambda r: True, None)
-        gh, gu, ga = any_of(ground, 1), any_of(ground, 3), any_of(ground, None)
-        unk = any_of(lambda r: True, 3)
-        pri = any_of(lambda r: r.strength == "原则上不", 2)
-        req = any_of(lambda r: r.strength == "应当", 1)
-        app = any_of(approval, 1)
-
-        def code(name):
-            return pl.lit(OUTCOME_CODES.index(name), pl.UInt8)
-
-        o = pl.when(den_).then(code("denied")).when(~any_).then(code("not_regulated"))
-        if any(ground(r) for r in rules):
-            if q.when_no_ground == "not_regulated":
-                none = (pl.when(gu).then(code("undetermined")).when(ga).then(code("denied"))
-                        .when(unk).then(code("undetermined")).otherwise(code("not_regulated")))
-            else:
-                none = pl.when(gu).then(code("undetermined")).when(ga).then(code("denied")).otherwise(
-                    code(q.when_no_ground))
-            o = o.when(~gh).then(none)
-        return (o.when(unk).then(code("undetermined")).when(pri).then(code("denied_unless_exception"))
-                .when(req).then(code("required")).when(app).then(code("allowed_with_approval"))
-                .otherwise(code("allowed")))
+def kernel_outcome(q, statuses: tuple) -> str:
+    """The kernel's outcome from the rules' statuses: the flags of ``kernel.generate``, in its order."""
+    rules = q.rules
+    if not rules:
+        return "not_regulated"
+    ground = [r.strength in ("可以", "应当") for r in rules]
+    if any(s == 2 and r.strength in ("不得", "须经批准") for r, s in zip(rules, statuses)):
+        return "denied"
+    if not any(statuses):
+        return "not_regulated"
+    unk = 3 in statuses
+    if any(ground) and not any(g and s == 1 for g, s in zip(ground, statuses)):
+        if any(g and s == 3 for g, s in zip(ground, statuses)):
+            return "undetermined"
+        if any(g and s != 0 for g, s in zip(ground, statuses)):
+            return "denied"
+        if q.when_no_ground == "not_regulated":
+            return "undetermined" if unk else "not_regulated"
+        return q.when_no_ground
+    if unk:
+        return "undetermined"
+    if any(s == 2 and r.strength == "原则上不" for r, s in zip(rules, statuses)):
+        return "denied_unless_exception"
+    if any(s == 1 and r.strength == "应当" for r, s in zip(rules, statuses)):
+        return "required"
+    if any(s == 1 and r.approver and (g or r.strength == "须经批准") for r, g, s in zip(rules, ground, statuses)):
+        return "allowed_with_approval"
+    return "allowed"
 
 
 def compute_lookups(cc_lookups: list[Lookup], typed: pl.DataFrame, backend) -> pl.DataFrame:
@@ -170,7 +143,7 @@ def compute_lookups(cc_lookups: list[Lookup], typed: pl.DataFrame, backend) -> p
         keyed = typed.select(cols) if cols else pl.DataFrame({"__one": pl.repeat(0, n, eager=True)})
         listy = [c for c in cols if isinstance(typed.schema[c], pl.List)]
         if listy:
-            keyed = keyed.with_columns(pl.col(c).list.join("\x1f").alias(c) for c in listy)
+            keyed = keyed.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join("\x1f").alias(c) for c in listy)
         keys = list(keyed.columns)
         uniq = keyed.unique()
         values, dens, errs = [], [], []
@@ -207,61 +180,99 @@ def compute_lookups(cc_lookups: list[Lookup], typed: pl.DataFrame, backend) -> p
     return pl.DataFrame(out) if out else None
 
 
-def settled(plan: Plan, frame: pl.DataFrame, backend) -> pl.DataFrame:
-    """(outcome, norm, status) per row, from the kernel outcome, the statuses and the approvals, by settle().
+def _key_parts(plan: Plan, schema) -> tuple[list, list, list]:
+    """What settle() reads, as small integers packed into Int64 words: (word expressions, decoders, other columns).
 
-    What settle() reads (the kernel's outcome, the statuses of the rules with a procedure, an
-    应当 or an approver, the approvals and the exception asked) is packed into one Int64 key per
-    row; settle() runs once per distinct key, and its answers are mapped back by the key.
+    Each rule's status takes 2 bits; an approval given as a Polars Enum its code + 1 (0: not
+    given), a boolean 0/1/2 (not given, false, true). An approval fact of any other type is a
+    key column as it is. 62 bits a word, so a key is never negative.
     """
-    q = backend.question
-    rules = q.rules
-    used = [i for i, r in enumerate(rules) if r.procedure or r.strength == "应当" or r.approver]
-    parts, bits, decoders = [pl.col("__kernel").cast(pl.Int64)], 3, []
-    for i in used:
-        parts.append(pl.col("s:" + rules[i].id).cast(pl.Int64) * (1 << bits))
-        decoders.append(("s", i, bits, 2))
-        bits += 2
+    parts, decoders, others = [], [], []
+    for i, r in enumerate(plan.rules):
+        parts.append((pl.col("s:" + r.id), 2, ("s", i)))
     for f in plan.approval_facts:
-        dtype = frame.schema[f]
+        dtype = schema[f]
         if isinstance(dtype, pl.Enum):
             width = max(1, len(dtype.categories).bit_length())
-            parts.append((pl.col(f).to_physical().cast(pl.Int64) + 1).fill_null(0) * (1 << bits))
-            decoders.append(("enum", f, bits, width, list(dtype.categories)))
+            parts.append(((pl.col(f).to_physical() + 1).fill_null(0), width, ("enum", f, list(dtype.categories))))
         elif dtype == pl.Boolean:
-            width = 2
-            parts.append(pl.when(pl.col(f).is_null()).then(0).when(pl.col(f)).then(2).otherwise(1).cast(pl.Int64)
-                         * (1 << bits))
-            decoders.append(("bool", f, bits, width))
+            parts.append((pl.when(pl.col(f).is_null()).then(0).when(pl.col(f)).then(2).otherwise(1), 2, ("bool", f)))
         else:
-            return _settled_by_join(plan, frame, backend)
+            others.append(f)
+    words, word, bits = [], [], 0
+    for expr, width, dec in parts:
+        if bits + width > 62:
+            words.append(word)
+            word, bits = [], 0
+        word.append(expr.cast(pl.Int64) * (1 << bits) if bits else expr.cast(pl.Int64))
+        decoders.append((len(words), bits, width, dec))
         bits += width
-    if bits > 62:
-        return _settled_by_join(plan, frame, backend)
-    key = frame.select(pl.when(pl.col("__kernel").is_null()).then(-1).otherwise(pl.sum_horizontal(parts))
-                       .alias("k")).to_series()
-    uniq = key.unique().to_list()
+    if word or not words:  # a question with no rule and no approval read: one key, 0
+        words.append(word or [pl.lit(0, pl.Int64)])
+    return [pl.sum_horizontal(w) if len(w) > 1 else w[0] for w in words], decoders, others
+
+
+def query(plan: Plan, frame: pl.LazyFrame, schema) -> tuple[pl.LazyFrame, list, list]:
+    """The whole frame's statuses, errors and failed flags in one lazy query, and the key of what settle() reads.
+
+    Columns out: ``__k0``, … (the key words; null on a row in error), the other key columns,
+    ``error``, ``__suspect`` and ``failed:<rule id>``. One query, so Polars runs independent
+    expressions in parallel and computes each once.
+    """
+    words, decoders, others = _key_parts(plan, schema)
+    ok = pl.col("error").is_null()
+    out = (frame.with_columns(plan.conditions).with_columns(plan.statuses)
+           .with_columns(plan.suspect.alias("__suspect"), plan.contradiction.alias("__contra"))
+           .with_columns(pl.when(pl.col("error").is_not_null()).then(pl.col("error"))
+                         .when(pl.col("__suspect")).then(None)
+                         .when(pl.col("__contra")).then(pl.lit("contradictory_facts")).otherwise(None).alias("error"))
+           .select(*[pl.when(ok).then(w).alias(f"__k{i}") for i, w in enumerate(words)], *others,
+                   pl.col("error"), pl.col("__suspect"),
+                   *[((pl.col("s:" + r.id) == 2) & ok).alias("failed:" + r.id) for r in plan.rules]))
+    return out, decoders, others
+
+
+def settled(plan: Plan, frame: pl.DataFrame, decoders: list, others: list, backend) -> pl.DataFrame:
+    """(outcome, norm, status) per row: the kernel's outcome and settle() once per distinct key, mapped back.
+
+    The key (``query``) holds every rule's status and the approvals settle() reads; each distinct
+    key is answered in Python by ``kernel_outcome`` and ``settle`` itself, and the rows take
+    their answers by the key's index into that small table (a gather: no strings built per row).
+    """
+    q = backend.question
+    words = [c for c in frame.columns if c.startswith("__k")]
+    if len(words) == 1 and not others:
+        key = frame.get_column(words[0])
+        uniq = key.drop_nulls().unique()
+        index = key.replace_strict(uniq, pl.int_range(len(uniq), dtype=pl.UInt32, eager=True), default=None,
+                                   return_dtype=pl.UInt32)
+        rows = [(k,) for k in uniq.to_list()]
+    else:
+        keys = frame.select(*words, *others)
+        uniq = keys.filter(pl.col(words[0]).is_not_null()).unique().with_row_index("__i")
+        index = keys.join(uniq, on=[*words, *others], how="left", nulls_equal=True,
+                          maintain_order="left").get_column("__i")
+        rows = uniq.select(*words, *others).rows()
     outs, norms, states = [], [], []
-    for k in uniq:
-        if k == -1:
-            outs.append(None), norms.append(None), states.append(None)
-            continue
-        statuses = [0] * len(rules)
+    for row in rows:
+        statuses = [0] * len(q.rules)
         F = dict(backend.chosen)
-        for d in decoders:
-            value = (k >> d[2]) & ((1 << d[3]) - 1)
+        for word, shift, width, d in decoders:
+            value = (row[word] >> shift) & ((1 << width) - 1)
             if d[0] == "s":
                 statuses[d[1]] = value
             elif d[0] == "enum" and value:
-                F[d[1]] = d[4][value - 1]
+                F[d[1]] = d[2][value - 1]
             elif d[0] == "bool" and value:
                 F[d[1]] = value == 2
-        o, n, st = _answer(backend, q, OUTCOME_CODES[k & 7], tuple(statuses), F)
+        for j, f in enumerate(others):
+            if row[len(words) + j] is not None:
+                F[f] = row[len(words) + j]
+        statuses = tuple(statuses)
+        o, n, st = _answer(backend, q, kernel_outcome(q, statuses), statuses, F)
         outs.append(o), norms.append(n), states.append(st)
-    out = {}
-    for name, values in (("outcome", outs), ("norm", norms), ("status", states)):
-        out[name] = key.replace_strict(uniq, pl.Series(values, dtype=pl.String), return_dtype=pl.String)
-    return pl.DataFrame(out)
+    return pl.DataFrame([pl.Series(name, values, dtype=pl.String).gather(index)
+                         for name, values in (("outcome", outs), ("norm", norms), ("status", states))])
 
 
 def _answer(backend, q, kernel: str, statuses: tuple, F: dict) -> tuple:
@@ -280,26 +291,4 @@ def _answer(backend, q, kernel: str, statuses: tuple, F: dict) -> tuple:
     return outcome, norm, state
 
 
-def _settled_by_join(plan: Plan, frame: pl.DataFrame, backend) -> pl.DataFrame:
-    """settled() for keys too wide for one Int64: the distinct rows of the key columns, joined back."""
-    q = backend.question
-    keys = ["__kernel"] + [f"s:{r.id}" for r in q.rules] + plan.approval_facts
-    small = frame.select(keys)
-    uniq = small.unique()
-    outs, norms, states = [], [], []
-    for row in uniq.to_dicts():
-        kernel = row["__kernel"]
-        if kernel is None:
-            outs.append(None), norms.append(None), states.append(None)
-            continue
-        statuses = tuple(row[f"s:{r.id}"] for r in q.rules)
-        F = {**backend.chosen, **{f: row[f] for f in plan.approval_facts if row[f] is not None}}
-        o, n, st = _answer(backend, q, OUTCOME_CODES[kernel], statuses, F)
-        outs.append(o), norms.append(n), states.append(st)
-    table = uniq.with_columns(pl.Series("outcome", outs, dtype=pl.String), pl.Series("norm", norms, dtype=pl.String),
-                              pl.Series("status", states, dtype=pl.String))
-    return small.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left").select(
-        "outcome", "norm", "status")
-
-
-__all__ = ["Plan", "compute_lookups", "settled", "Unsupported"]
+__all__ = ["Plan", "compute_lookups", "kernel_outcome", "query", "settled", "Unsupported"]
