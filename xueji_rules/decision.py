@@ -212,24 +212,7 @@ class Decision:
             "approvers": list(self.approvers),
             "exception_by": list(self.exception_by),
             "missing_facts": list(self.missing_facts),
-            "rules": [
-                {
-                    "id": r.id,
-                    "title": r.title,
-                    "status": r.status,
-                    "strength": r.strength,
-                    "article": r.article,
-                    "article_text": r.article_text,
-                    "quote": r.quote,
-                    "message": {"zh": r.message_zh, "en": r.message_en},
-                    "facts": {path: _json(_redact(path, value, redact_key) if redact else value) for path, value in r.facts},
-                    "parameters": {name: _json(value) for name, value in r.parameters},
-                    "readings": list(r.readings),
-                    "approver": r.approver,
-                    "exception_by": r.exception_by,
-                }
-                for r in self.rules
-            ],
+            "rules": [_rule_dict(r, r.info, redact, redact_key) for r in self.rules],
             "documents": list(self.documents),
             "steps": [{"by": s.by, "do": s.do, "rule": s.rule} for s in self.steps],
             "deadlines": [
@@ -320,3 +303,26 @@ def _freeze(v):
 
 def _json(v):
     return list(v) if isinstance(v, tuple) else v
+
+
+def _rule_dict(r: RuleResult, i: RuleInfo, redact: bool, redact_key: bytes | None) -> dict:
+    """One rule of ``Decision.to_dict``: read from its RuleInfo directly (one is written per rule of every answer)."""
+    if redact:
+        facts = {path: _json(_redact(path, value, redact_key)) for path, value in r.facts}
+    else:
+        facts = {path: list(value) if isinstance(value, tuple) else value for path, value in r.facts}
+    return {
+        "id": r.id,
+        "title": i.title,
+        "status": r.status,
+        "strength": i.strength,
+        "article": i.article,
+        "article_text": i.article_text,
+        "quote": i.quote,
+        "message": {"zh": i.message_zh, "en": i.message_en},
+        "facts": facts,
+        "parameters": {name: list(value) if isinstance(value, tuple) else value for name, value in r.parameters},
+        "readings": list(i.readings),
+        "approver": i.approver,
+        "exception_by": i.exception_by,
+    }
