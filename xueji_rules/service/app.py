@@ -603,16 +603,19 @@ async def _ask(svc: Service, region: str, question: str, params, receive) -> Res
         from ..facts.input import read_facts
 
         svc.decision_log.record(decision, read_facts(facts).values if config.log_facts else None)
-    out = decision.to_dict(redact=redact)
     if _flag(params.get("why"), "why"):  # as `xueji ask --why --format json`: each condition part
         from ..evaluate import with_readings
         from ..explain import condition_parts
         from ..facts.input import FactValues, read_facts
 
+        out = decision.to_dict(redact=redact)
         values = FactValues(with_readings(policy, read_facts(facts).values, readings))  # the readings asked for
         parts = condition_parts(policy, q, values, on, doc.get("calendar"))
         out["why"] = {rid: [attrs.asdict(part) for part in ps] for rid, ps in parts.items()}
-    return Response(_dumps(out), media_type="application/json", headers=svc.headers(snap, policy))
+        body = _dumps(out)
+    else:
+        body = decision.to_json_bytes(redact=redact)  # the bytes of _dumps(decision.to_dict(redact=redact))
+    return Response(body, media_type="application/json", headers=svc.headers(snap, policy))
 
 
 _NO_QUERY = QueryParams()
