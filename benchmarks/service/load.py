@@ -86,14 +86,36 @@ def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 6
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    run = subprocess.Popen(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(min(1.0, seconds / 2))
+    split = _connections_per_worker(url)
+    out = run.communicate(timeout=seconds + 60)[0]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
-            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None}
+            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None,
+            "connections_per_worker": split}
+
+
+def _connections_per_worker(url: str) -> list[int] | None:
+    """How the load generator's connections are spread over the server's processes (``ss``), most first.
+
+    The workers share one listening socket and a worker accepts every connection waiting when
+    it looks: 64 connections opened at once can land 48 on one worker and 16 on the other, and
+    the one with 48 then sets the latency and caps the requests/s of the whole run.
+    """
+    if not shutil.which("ss"):
+        return None
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                         text=True).stdout
+    counts: dict = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def students(n: int, seed: int = 7) -> list[bytes]:
@@ -293,12 +315,15 @@ def main(argv=None) -> int:
     print(f"xueji serve --workers 2, wrk -t2 -c{args.connections} -d{args.seconds}s, loopback, "
           f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print()
-    print("| measured | requests/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|")
+    def split(run: dict) -> str:
+        return " / ".join(map(str, run["connections_per_worker"])) if run["connections_per_worker"] else "?"
+
+    print("| measured | requests/s | p50 ms | p99 ms | non-2xx | connections per worker |")
+    print("|---|---|---|---|---|---|")
     print(f"| GET /healthz (trivial) | {health['rps']:,.0f} | {health['p50_ms']:.1f} | {health['p99_ms']:.1f} | "
-          f"{health['non_2xx']} |")
+          f"{health['non_2xx']} | {split(health)} |")
     print(f"| POST …/suspension/ask (README student) | {ask['rps']:,.0f} | {ask['p50_ms']:.1f} | {ask['p99_ms']:.1f} | "
-          f"{ask['non_2xx']} |")
+          f"{ask['non_2xx']} | {split(ask)} |")
     print()
     print(f"| batch | students | streams | seconds | decisions/s | failed lines |")
     print("|---|---|---|---|---|---|")
