@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -82,14 +83,20 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 64) -> dict:
+def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 64, server_pid: int | None = None) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
+    workers = _children(server_pid) if server_pid else []
+    cpu_before, children_before = _cpu_seconds(workers), _children_cpu()
     run = subprocess.Popen(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(min(1.0, seconds / 2))
+    ss_before = _children_cpu()
     split = _connections_per_worker(url)
+    ss_cpu = _children_cpu() - ss_before
     out = run.communicate(timeout=seconds + 60)[0]
+    server_cpu = _cpu_seconds(workers) - cpu_before if workers else None
+    wrk_cpu = _children_cpu() - children_before - ss_cpu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
@@ -97,7 +104,45 @@ def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 6
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
             "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None,
-            "connections_per_worker": split}
+            "connections_per_worker": split, **_per_request(rps * seconds, server_cpu, wrk_cpu)}
+
+
+def _children(pid: int) -> list[int]:
+    """The server's worker processes (Linux: /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.parent.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this script's finished child processes (wrk, once it has ended)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _per_request(requests: float, server_cpu: float | None, wrk_cpu: float) -> dict:
+    """CPU µs per request of the workers and of wrk: steadier than requests/s when other jobs share the cores."""
+    if server_cpu is None or not requests:
+        return {"server_cpu_us": None, "wrk_cpu_us": None}
+    return {"server_cpu_us": server_cpu / requests * 1e6, "wrk_cpu_us": wrk_cpu / requests * 1e6}
 
 
 def _connections_per_worker(url: str) -> list[int] | None:
@@ -303,8 +348,8 @@ def main(argv=None) -> int:
         try:
             wrk(base + "/healthz", 2, connections=args.connections)  # warm both workers
             wrk(base + ASK, 2, lua, connections=args.connections)
-            health = wrk(base + "/healthz", args.seconds, connections=args.connections)
-            ask = wrk(base + ASK, args.seconds, lua, connections=args.connections)
+            health = wrk(base + "/healthz", args.seconds, connections=args.connections, server_pid=proc.pid)
+            ask = wrk(base + ASK, args.seconds, lua, connections=args.connections, server_pid=proc.pid)
             batch(base, lines[: min(len(lines), 5000)], args.streams)  # warm the batch path
             bat = batch(base, lines, args.streams)
         finally:
@@ -330,6 +375,11 @@ def main(argv=None) -> int:
     print(f"| POST …/suspension/batch (fast path) | {bat['answered']:,} | {args.streams} | {bat['seconds']:.2f} | "
           f"{bat['per_s']:,.0f} | {bat['failed_lines']} |")
     print()
+    if health["server_cpu_us"] and ask["server_cpu_us"]:
+        cost = {k: run["server_cpu_us"] + run["wrk_cpu_us"] for k, run in (("h", health), ("a", ask))}
+        print(f"CPU per request, the two workers + wrk: /healthz {health['server_cpu_us']:.0f} + "
+              f"{health['wrk_cpu_us']:.0f} µs, ask {ask['server_cpu_us']:.0f} + {ask['wrk_cpu_us']:.0f} µs; "
+              f"/healthz / ask = {cost['h'] / cost['a']:.2f} (less disturbed by other jobs on the cores than requests/s, not immune)")
     print(f"ask / trivial = {ratio:.2f} (goal ≥ {GOALS['ask_ratio']}); ask p99 = {ask['p99_ms']:.1f} ms "
           f"(goal < {GOALS['ask_p99_ms']:.0f}); batch = {bat['per_s']:,.0f} decisions/s "
           f"(goal ≥ {GOALS['batch_per_s']:,}, {bat['per_s'] / GOALS['batch_per_s']:.2f} of it)")
