@@ -27,9 +27,14 @@ import attrs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette._utils import get_route_path
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
+
+try:  # the path Starlette's router matches (root_path taken off), as AskRoute must match it
+    from starlette._utils import get_route_path
+except ImportError:  # pragma: no cover - Starlette before 0.35 matched the path as given
+    def get_route_path(scope) -> str:
+        return scope["path"]
 
 from ..errors import DateError, XuejiError, did_you_mean
 from ..evaluate import answerer, day_of, evaluate
