@@ -300,6 +300,18 @@ class TestDecisionJson:
         for d in sample_decisions():
             assert Decision.from_json(d.to_json()) == d
 
+    def test_json_bytes_are_the_dicts_json(self):
+        """to_json_bytes writes exactly what orjson writes of to_dict, plain and redacted, first and cached."""
+        orjson = pytest.importorskip("orjson")
+        born = {"student": {"stage": "primary", "grade": 1, "birth_date": "2019-05-01",
+                            "hukou": {"province": "江苏省", "city": "南京市"}}}
+        enrolment = xr.ask("jiangsu", "enrolment", born, on=ON)
+        for d in sample_decisions() + [enrolment]:
+            for redact, key in ((False, None), (True, None), (True, b"k")):
+                for _ in range(2):
+                    assert d.to_json_bytes(redact, key) == orjson.dumps(d.to_dict(redact, key))
+        assert b"2019-05-01" in enrolment.to_json_bytes() and b"2019-05-01" not in enrolment.to_json_bytes(redact=True)
+
     def test_schema_requires_every_key(self):
         """The schema requires each top-level key of to_dict(), and allows only the optional `why` besides."""
         schema = decision_validator().schema

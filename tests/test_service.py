@@ -277,6 +277,50 @@ def test_metrics_count_decisions_by_region_question_and_outcome(client):
     assert SECRET not in text
 
 
+ASK_REQUESTS = [
+    (ASK, {"facts": README_FACTS, "on": "2025-03-03"}),
+    (ASK + "?redact=1&why=true", {"facts": README_FACTS, "on": "2025-03-03"}),
+    (ASK + "?on=2025-04-01", {"facts": README_FACTS}),
+    (ASK + "?why=maybe", {"facts": README_FACTS}),
+    (ASK, b'{"facts": {}, "facts": {}}'),
+    (ASK, b'{"facts": '),
+    (ASK, {"fact": {}}),
+    (ASK, {"facts": {"student": {"stage": "junior", "grade": "eight"}}, "on": "2025-03-03"}),
+    (ASK, {"facts": README_FACTS, "on": "2025-03-03", "readings": {"no_such_reading": "x"}}),
+    ("/v1/regions/jiangsuu/questions/suspension/ask", {}),
+    ("/v1/regions/shandong/jinxiang/questions/suspension/ask", {"on": "2025-03-03"}),
+]
+
+
+def _without_ask_route(app):
+    from xueji_rules.service.app import AskRoute
+
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not AskRoute]
+    return app
+
+
+@pytest.mark.parametrize("cors", [False, True])
+def test_asks_are_answered_as_fastapis_router_answers_them(cors):
+    # AskRoute answers asks without FastAPI's router, for speed: the same statuses, bodies,
+    # headers (CORS's too, when configured) and metrics as the route itself
+    config = ServiceConfig(cors_origins=("https://registry.example",) if cors else ())
+    answers, metrics = [], []
+    for app in (create_app(config), _without_ask_route(create_app(config))):
+        with TestClient(app) as c:
+            got = []
+            for path, body in ASK_REQUESTS:
+                kw = {"content": body} if isinstance(body, bytes) else {"json": body}
+                r = c.post(path, headers={"Origin": "https://registry.example"}, **kw)
+                got.append((r.status_code, r.content, sorted(r.headers.items())))
+            answers.append(got)
+            metrics.append(sorted(line for line in c.get("/metrics").text.splitlines()
+                                  if line.startswith(("xueji_http_requests_total", "xueji_decisions_total"))))
+    assert answers[0] == answers[1]
+    assert metrics[0] == metrics[1]
+    assert [status for status, _, _ in answers[0]] == [200, 200, 200, 422, 400, 400, 422, 422, 422, 404, 200]
+    assert all(("access-control-allow-origin" in dict(h)) == cors for _, _, h in answers[0])
+
+
 def test_a_failed_reload_keeps_the_old_policies_and_says_why(tmp_path):
     root = tmp_path / "policies"
     shutil.copytree(TINY, root / "tiny")

@@ -16,6 +16,11 @@ import attrs
 from .facts.personal import redact as _redact
 from .procedure import Approval, Filing, status as status_of
 
+try:  # Decision.to_json_bytes writes with orjson when it is installed (the service extra)
+    import orjson
+except ImportError:  # pragma: no cover - the base install
+    orjson = None
+
 FORMAT = "xueji-decision/2"
 #: the earlier form, still read by from_dict (norm and status derived from its outcome)
 FORMAT_1 = "xueji-decision/1"
@@ -44,6 +49,8 @@ class RuleInfo:
     readings: tuple = ()
     approver: str | None = None
     exception_by: str | None = None
+    #: the rule's JSON in ``Decision.to_json_bytes`` around its facts and parameters, by status: written once
+    json_parts: dict = attrs.field(init=False, eq=False, repr=False, factory=dict)
 
 
 class RuleResult(NamedTuple):
@@ -187,6 +194,21 @@ class Decision:
         places: ``facts.personal``) are replaced by a hash (keyed with ``redact_key`` when
         given) and names are dropped; the document then says ``"redacted": true``.
         """
+        return self._document(_rule_dicts, redact, redact_key)
+
+    def to_json_bytes(self, redact: bool = False, redact_key: bytes | None = None) -> bytes:
+        """``to_dict`` as compact UTF-8 JSON, as ``orjson.dumps(self.to_dict())`` writes it (orjson: the service extra).
+
+        What a rule says (title, article text, quote, message...) is the same in every
+        decision: each rule's JSON around its facts and parameters is written once per
+        compiled policy and reused, which takes about a quarter less time than writing
+        ``to_dict`` (the service's single asks). Without orjson, the standard library writes ``to_dict``.
+        """
+        if orjson is None:
+            return json.dumps(self.to_dict(redact, redact_key), ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps(self._document(_rule_fragments, redact, redact_key))
+
+    def _document(self, rules, redact: bool, redact_key: bytes | None) -> dict:
         d = {
             "format": FORMAT,
             "region": self.region,
@@ -212,24 +234,7 @@ class Decision:
             "approvers": list(self.approvers),
             "exception_by": list(self.exception_by),
             "missing_facts": list(self.missing_facts),
-            "rules": [
-                {
-                    "id": r.id,
-                    "title": r.title,
-                    "status": r.status,
-                    "strength": r.strength,
-                    "article": r.article,
-                    "article_text": r.article_text,
-                    "quote": r.quote,
-                    "message": {"zh": r.message_zh, "en": r.message_en},
-                    "facts": {path: _json(_redact(path, value, redact_key) if redact else value) for path, value in r.facts},
-                    "parameters": {name: _json(value) for name, value in r.parameters},
-                    "readings": list(r.readings),
-                    "approver": r.approver,
-                    "exception_by": r.exception_by,
-                }
-                for r in self.rules
-            ],
+            "rules": rules(self.rules, redact, redact_key),
             "documents": list(self.documents),
             "steps": [{"by": s.by, "do": s.do, "rule": s.rule} for s in self.steps],
             "deadlines": [
@@ -239,8 +244,8 @@ class Decision:
             ],
             "readings": [{"id": r.id, "title": r.title, "text": r.text, "option": r.option} for r in self.readings],
             "parameters": {p.name: {"value": _json(p.value), "unit": p.unit, "title": p.title} for p in self.parameters},
-            "policy": attrs.asdict(self.policy) if self.policy else None,
-            "calendar": attrs.asdict(self.calendar) if self.calendar else None,
+            "policy": _policy_dict(self.policy) if self.policy else None,
+            "calendar": _calendar_dict(self.calendar) if self.calendar else None,
         }
         if redact:
             d["redacted"] = True
@@ -320,3 +325,69 @@ def _freeze(v):
 
 def _json(v):
     return list(v) if isinstance(v, tuple) else v
+
+
+def _rule_fragments(rules, redact: bool, redact_key: bytes | None) -> list:
+    """The rules of ``to_json_bytes``: each ``_rule_dict`` as orjson writes it (a Fragment), all but its facts and
+    parameters written once per rule and status and kept on its RuleInfo (shared by every decision of the policy)."""
+    dumps, fragment = orjson.dumps, orjson.Fragment
+    out = []
+    for r in rules:
+        i = r.info
+        if r.id != i.id:  # not as evaluate builds a rule: written whole
+            out.append(fragment(dumps(_rule_dict(r, i, redact, redact_key))))
+            continue
+        parts = i.json_parts.get(r.status)
+        if parts is None:
+            parts = i.json_parts[r.status] = _rule_parts(r, i)
+        facts = {path: _redact(path, value, redact_key) for path, value in r.facts} if redact else dict(r.facts)
+        if r.parameters:
+            out.append(fragment(b"".join((parts[0], dumps(facts), parts[1], dumps(dict(r.parameters)), parts[2]))))
+        else:
+            out.append(fragment(parts[0] + dumps(facts) + parts[3]))
+    return out
+
+
+def _rule_parts(r: RuleResult, i: RuleInfo) -> tuple:
+    """A rule's JSON before its facts, between facts and parameters, after them, and after no parameters."""
+    items = list(_rule_dict(r._replace(facts=(), parameters=()), i, False, None).items())
+    at = [k for k, _ in items].index("facts")
+    assert items[at + 1][0] == "parameters"
+    head, tail = orjson.dumps(dict(items[:at])), orjson.dumps(dict(items[at + 2:]))
+    return head[:-1] + b',"facts":', b',"parameters":', b"," + tail[1:], b',"parameters":{},' + tail[1:]
+
+
+def _policy_dict(p: PolicyRef) -> dict:  # attrs.asdict, in a fifth of the time
+    return {"id": p.id, "jurisdiction": p.jurisdiction, "title": p.title, "document_number": p.document_number,
+            "version": p.version, "content_hash": p.content_hash}
+
+
+def _calendar_dict(c: CalendarRef) -> dict:
+    return {"source": c.source, "title": c.title, "sample": c.sample, "content_hash": c.content_hash}
+
+
+def _rule_dicts(rules, redact: bool, redact_key: bytes | None) -> list:
+    return [_rule_dict(r, r.info, redact, redact_key) for r in rules]
+
+
+def _rule_dict(r: RuleResult, i: RuleInfo, redact: bool, redact_key: bytes | None) -> dict:
+    """One rule of ``Decision.to_dict``: read from its RuleInfo directly (one is written per rule of every answer)."""
+    if redact:
+        facts = {path: _json(_redact(path, value, redact_key)) for path, value in r.facts}
+    else:
+        facts = {path: list(value) if isinstance(value, tuple) else value for path, value in r.facts}
+    return {
+        "id": r.id,
+        "title": i.title,
+        "status": r.status,
+        "strength": i.strength,
+        "article": i.article,
+        "article_text": i.article_text,
+        "quote": i.quote,
+        "message": {"zh": i.message_zh, "en": i.message_en},
+        "facts": facts,
+        "parameters": {name: list(value) if isinstance(value, tuple) else value for name, value in r.parameters},
+        "readings": list(i.readings),
+        "approver": i.approver,
+        "exception_by": i.exception_by,
+    }

@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -84,18 +85,84 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 64) -> dict:
+def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 64, server_pid: int | None = None) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    workers = _children(server_pid) if server_pid else []
+    cpu_before, children_before = _cpu_seconds(workers), _children_cpu()
+    run = subprocess.Popen(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(min(1.0, seconds / 2))
+    ss_before = _children_cpu()
+    split = _connections_per_worker(url)
+    ss_cpu = _children_cpu() - ss_before
+    out = run.communicate(timeout=seconds + 60)[0]
+    server_cpu = _cpu_seconds(workers) - cpu_before if workers else None
+    wrk_cpu = _children_cpu() - children_before - ss_cpu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
-            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None}
+            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else None,
+            "connections_per_worker": split, **_per_request(rps * seconds, server_cpu, wrk_cpu)}
+
+
+def _children(pid: int) -> list[int]:
+    """The server's worker processes (Linux: /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.parent.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this script's finished child processes (wrk, once it has ended)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _per_request(requests: float, server_cpu: float | None, wrk_cpu: float) -> dict:
+    """CPU µs per request of the workers and of wrk: steadier than requests/s when other jobs share the cores."""
+    if server_cpu is None or not requests:
+        return {"server_cpu_us": None, "wrk_cpu_us": None}
+    return {"server_cpu_us": server_cpu / requests * 1e6, "wrk_cpu_us": wrk_cpu / requests * 1e6}
+
+
+def _connections_per_worker(url: str) -> list[int] | None:
+    """How the load generator's connections are spread over the server's processes (``ss``), most first.
+
+    The workers share one listening socket and a worker accepts every connection waiting when
+    it looks: 64 connections opened at once can land 48 on one worker and 16 on the other, and
+    the one with 48 then sets the latency and caps the requests/s of the whole run.
+    """
+    if not shutil.which("ss"):
+        return None
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                         text=True).stdout
+    counts: dict = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def students(n: int, seed: int = 7) -> list[bytes]:
@@ -220,6 +287,8 @@ def profile(n: int = 3000) -> None:
                 assert r.status_code == 200
 
     asyncio.run(run(200))  # warm: compiled deciders, caches
+    app_only = {path: asyncio.run(_app_time(app, method, path, data)) for method, path, data in
+                (("GET", "/healthz", b""), ("POST", ASK, body))}
     prof = cProfile.Profile()
     prof.enable()
     t = time.perf_counter()
@@ -227,20 +296,58 @@ def profile(n: int = 3000) -> None:
     elapsed = time.perf_counter() - t
     prof.disable()
     print(f"{n} asks in process: {elapsed / n * 1e6:.0f} µs each (with httpx's ASGI client and cProfile's overhead)")
+    print(f"the app alone (ASGI calls, no client, no profiler; CPU time, best of 5): /healthz {app_only['/healthz']:.0f} µs, "
+          f"ask {app_only[ASK]:.0f} µs")
     stats = pstats.Stats(prof)
     stats.sort_stats("cumulative").print_stats(r"xueji_rules|orjson|json/|starlette|fastapi|prometheus", 30)
     # the parts: (file ends with, function names) → cumulative time, summed
     parts = {
         "the whole app (FastAPI, Starlette, Guard)": ("fastapi/applications.py", ("__call__",)),
-        "the ask handler (service)": ("service/app.py", ("ask",)),
-        "  evaluate (library)": ("xueji_rules/evaluate.py", ("evaluate",)),
-        "  Decision.to_dict (library)": ("xueji_rules/decision.py", ("to_dict",)),
-        "  read_body + parse_json (service)": ("service/app.py", ("read_body", "parse_json")),
+        "the ask route (AskRoute, service)": ("service/app.py", ("__call__",), "AskRoute"),
+        "  the ask handler (service)": ("service/app.py", ("_ask",)),
+        "    evaluate (library)": ("xueji_rules/evaluate.py", ("evaluate",)),
+        "    Decision.to_json_bytes (library)": ("xueji_rules/decision.py", ("to_json_bytes",)),
+        "    receive_body + parse_json (service)": ("service/app.py", ("receive_body", "parse_json")),
         "prometheus-client (Guard, metrics)": ("prometheus_client/metrics.py", ("inc", "observe", "labels")),
     }
-    for name, (suffix, funcs) in parts.items():
-        ct = sum(v[3] for (file, _line, func), v in stats.stats.items() if file.endswith(suffix) and func in funcs)
+    lines = {line for (file, line, func) in stats.stats if file.endswith("service/app.py") and func == "__call__"}
+    ask_route = min((ln for ln in lines if ln > _line_of("class AskRoute")), default=None)
+    for name, (suffix, funcs, *cls) in parts.items():
+        ct = sum(v[3] for (file, line, func), v in stats.stats.items() if file.endswith(suffix) and func in funcs
+                 and (not cls or line == ask_route))
         print(f"{name:44s} {ct / n * 1e6:8.0f} µs per ask (under cProfile)")
+
+
+async def _app_time(app, method: str, path: str, body: bytes, n: int = 2000) -> float:
+    """µs of CPU time one request takes in the ASGI app itself, the best of 5 runs of ``n``."""
+    headers = [(b"host", b"t"), (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": headers if body else headers[:1], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    status = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    best = float("inf")
+    for _ in range(5):
+        t = time.process_time()
+        for _ in range(n):
+            await app(dict(scope, state={}), receive, send)
+        best = min(best, (time.process_time() - t) / n * 1e6)
+    assert set(status) == {200}, set(status)
+    return best
+
+
+def _line_of(text: str) -> int:
+    """The line of ``text`` in the service's app.py (to tell AskRoute's ``__call__`` from Guard's)."""
+    from xueji_rules.service import app
+
+    return next(i for i, line in enumerate(Path(app.__file__).read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
 def main(argv=None) -> int:
@@ -272,8 +379,8 @@ def main(argv=None) -> int:
             if args.only != "batch":
                 wrk(base + "/healthz", 2, connections=args.connections)  # warm both workers
                 wrk(base + ASK, 2, lua, connections=args.connections)
-                health = wrk(base + "/healthz", args.seconds, connections=args.connections)
-                ask = wrk(base + ASK, args.seconds, lua, connections=args.connections)
+                health = wrk(base + "/healthz", args.seconds, connections=args.connections, server_pid=proc.pid)
+                ask = wrk(base + ASK, args.seconds, lua, connections=args.connections, server_pid=proc.pid)
             if args.only != "ask":
                 batch(base, lines[: min(len(lines), 5000)], args.streams)  # warm the batch path
                 bat = batch(base, lines, args.streams)
@@ -287,12 +394,15 @@ def main(argv=None) -> int:
     if ask is not None:
         ratio = ask["rps"] / health["rps"]
         print()
-        print("| measured | requests/s | p50 ms | p99 ms | non-2xx |")
-        print("|---|---|---|---|---|")
+        def split(run: dict) -> str:
+            return " / ".join(map(str, run["connections_per_worker"])) if run["connections_per_worker"] else "?"
+
+        print("| measured | requests/s | p50 ms | p99 ms | non-2xx | connections per worker |")
+        print("|---|---|---|---|---|---|")
         print(f"| GET /healthz (trivial) | {health['rps']:,.0f} | {health['p50_ms']:.1f} | {health['p99_ms']:.1f} | "
-              f"{health['non_2xx']} |")
+              f"{health['non_2xx']} | {split(health)} |")
         print(f"| POST …/suspension/ask (README student) | {ask['rps']:,.0f} | {ask['p50_ms']:.1f} | "
-              f"{ask['p99_ms']:.1f} | {ask['non_2xx']} |")
+              f"{ask['p99_ms']:.1f} | {ask['non_2xx']} | {split(ask)} |")
         verdict.append(f"ask / trivial = {ratio:.2f} (goal ≥ {GOALS['ask_ratio']}); ask p99 = {ask['p99_ms']:.1f} ms "
                        f"(goal < {GOALS['ask_p99_ms']:.0f})")
     if bat is not None:
@@ -304,6 +414,11 @@ def main(argv=None) -> int:
         verdict.append(f"batch = {bat['per_s']:,.0f} decisions/s (goal ≥ {GOALS['batch_per_s']:,}, "
                        f"{bat['per_s'] / GOALS['batch_per_s']:.2f} of it)")
     print()
+    if ask is not None and health["server_cpu_us"] and ask["server_cpu_us"]:
+        cost = {k: run["server_cpu_us"] + run["wrk_cpu_us"] for k, run in (("h", health), ("a", ask))}
+        print(f"CPU per request, the two workers + wrk: /healthz {health['server_cpu_us']:.0f} + "
+              f"{health['wrk_cpu_us']:.0f} µs, ask {ask['server_cpu_us']:.0f} + {ask['wrk_cpu_us']:.0f} µs; "
+              f"/healthz / ask = {cost['h'] / cost['a']:.2f} (less disturbed by other jobs than requests/s)")
     print("; ".join(verdict))
     if bat is not None:
         print("outcomes in the batch:", json.dumps(bat["outcomes"], sort_keys=True))

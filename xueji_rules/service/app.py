@@ -27,6 +27,14 @@ import attrs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
+
+try:  # the path Starlette's router matches (root_path taken off), as AskRoute must match it
+    from starlette._utils import get_route_path
+except ImportError:  # pragma: no cover - Starlette before 0.35 matched the path as given
+    def get_route_path(scope) -> str:
+        return scope["path"]
 
 from ..errors import DateError, XuejiError, did_you_mean
 from ..evaluate import day_of, evaluate
@@ -276,15 +284,28 @@ async def _send_problem(send, p: Problem) -> None:
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The whole body, at most ``limit`` bytes, within ``timeout`` seconds (a slow sender is cut off)."""
+    return await receive_body(request.receive, limit, timeout)
+
+
+async def receive_body(receive, limit: int, timeout: float) -> bytes:
+    """``read_body`` from the ASGI ``receive`` channel itself, as Starlette's ``Request.stream`` reads it."""
 
     async def read() -> bytes:
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem(413, "body_too_large", f"the body is larger than {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                if chunk:
+                    size += len(chunk)
+                    if size > limit:
+                        raise Problem(413, "body_too_large", f"the body is larger than {limit} bytes")
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            elif kind == "http.disconnect":
+                raise ClientDisconnect()
 
     try:
         async with asyncio.timeout(timeout):
@@ -414,33 +435,8 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
     @app.post("/v1/regions/{region:path}/questions/{question}/ask", tags=["decisions"],
               summary="Answer one question for one student")
     async def ask(region: str, question: str, request: Request):
-        snap = svc.store.snapshot
-        policy = svc.policy(region, snap)
-        q = _question(policy, question)
-        raw = await read_body(request, config.max_body, config.request_timeout)
-        doc = _object_with(parse_json(raw), ASK_KEYS, "the body")
-        on = _on(doc.get("on", request.query_params.get("on")), "date `on`")
-        redact = _flag(request.query_params.get("redact"), "redact")
-        facts = _facts_of(doc)
-        readings = doc.get("readings")
-        if readings is not None and not isinstance(readings, dict):
-            raise Problem(422, "bad_readings", "`readings` maps a reading's id to the option asked for")
-        decision = evaluate(policy, q, facts, on, doc.get("calendar"), readings)
-        svc.metrics.decision(region, q.id, decision.outcome)
-        if svc.decision_log is not None:
-            from ..facts.input import read_facts
-
-            svc.decision_log.record(decision, read_facts(facts).values if config.log_facts else None)
-        out = decision.to_dict(redact=redact)
-        if _flag(request.query_params.get("why"), "why"):  # as `xueji ask --why --format json`: each condition part
-            from ..evaluate import with_readings
-            from ..explain import condition_parts
-            from ..facts.input import FactValues, read_facts
-
-            values = FactValues(with_readings(policy, read_facts(facts).values, readings))  # the readings asked for
-            parts = condition_parts(policy, q, values, on, doc.get("calendar"))
-            out["why"] = {rid: [attrs.asdict(part) for part in ps] for rid, ps in parts.items()}
-        return Response(_dumps(out), media_type="application/json", headers=svc.headers(snap, policy))
+        # answered by AskRoute before FastAPI's router sees it; this route gives the contract its path
+        return await _ask(svc, region, question, request.query_params, request.receive)
 
     @app.post("/v1/regions/{region:path}/questions/{question}/batch", tags=["decisions"],
               summary="Answer one question for many students: JSON Lines in, JSON Lines out")
@@ -581,6 +577,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
         async def index():
             return _json_response({"service": "xueji_rules", "contract": "/openapi.json", "docs": "/docs"})
 
+    app.add_middleware(AskRoute, service=svc, route=next(r for r in app.routes if getattr(r, "endpoint", None) is ask))
     if config.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -589,6 +586,81 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
 
     app.add_middleware(Guard, service=svc)
     return app
+
+
+async def _ask(svc: Service, region: str, question: str, params, receive) -> Response:
+    """POST …/ask: one student's Decision JSON, exactly as ``Decision.to_dict`` gives it."""
+    config = svc.config
+    snap = svc.store.snapshot
+    policy = svc.policy(region, snap)
+    q = _question(policy, question)
+    raw = await receive_body(receive, config.max_body, config.request_timeout)
+    doc = _object_with(parse_json(raw), ASK_KEYS, "the body")
+    on = _on(doc.get("on", params.get("on")), "date `on`")
+    redact = _flag(params.get("redact"), "redact")
+    facts = _facts_of(doc)
+    readings = doc.get("readings")
+    if readings is not None and not isinstance(readings, dict):
+        raise Problem(422, "bad_readings", "`readings` maps a reading's id to the option asked for")
+    decision = evaluate(policy, q, facts, on, doc.get("calendar"), readings)
+    svc.metrics.decision(region, q.id, decision.outcome)
+    if svc.decision_log is not None:
+        from ..facts.input import read_facts
+
+        svc.decision_log.record(decision, read_facts(facts).values if config.log_facts else None)
+    if _flag(params.get("why"), "why"):  # as `xueji ask --why --format json`: each condition part
+        from ..evaluate import with_readings
+        from ..explain import condition_parts
+        from ..facts.input import FactValues, read_facts
+
+        out = decision.to_dict(redact=redact)
+        values = FactValues(with_readings(policy, read_facts(facts).values, readings))  # the readings asked for
+        parts = condition_parts(policy, q, values, on, doc.get("calendar"))
+        out["why"] = {rid: [attrs.asdict(part) for part in ps] for rid, ps in parts.items()}
+        body = _dumps(out)
+    else:
+        body = decision.to_json_bytes(redact=redact)  # the bytes of _dumps(decision.to_dict(redact=redact))
+    return Response(body, media_type="application/json", headers=svc.headers(snap, policy))
+
+
+_NO_QUERY = QueryParams()
+
+
+class AskRoute:
+    """ASGI middleware: ``POST /v1/regions/{region:path}/questions/{question}/ask`` answered without FastAPI's router.
+
+    Single asks are the service's hot path; FastAPI's routing, dependency solving and
+    Request cost more than the answer itself (docs/service.md, Speed). This answers the
+    path the ask route matches (no route before it takes POST on such a path) with the
+    same handler, sets ``scope["route"]`` as the router does (the metrics' route label),
+    and turns a Problem or a library error into the response the app's exception
+    handlers give; anything else goes up to Guard, as from the router. It sits inside
+    Guard and CORS, where the router sits, so both see the same requests and answers.
+    """
+
+    def __init__(self, app, service: Service, route):
+        self.app = app
+        self.service = service
+        self.route = route
+        self.match = route.path_regex.match
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            m = self.match(get_route_path(scope))
+            if m is not None:
+                scope["route"] = self.route
+                scope["path_params"] = params = m.groupdict()
+                qs = scope.get("query_string", b"")
+                try:
+                    response = await _ask(self.service, params["region"], params["question"],
+                                          QueryParams(qs) if qs else _NO_QUERY, receive)
+                except Problem as p:
+                    response = _problem_response(p)
+                except XuejiError as exc:
+                    response = _problem_response(from_library(exc, self.service.diag))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app_from_env() -> FastAPI:
