@@ -35,6 +35,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..facts.input import too_deep
 from ..facts.vocabulary import FACTS
 from .columns import AuditError, ColumnMap
 
@@ -68,8 +69,6 @@ def _scan(path: str, fmt: str):
 
 #: a JSON line longer than this (bytes) is that row's error (``line_too_long``), not read
 MAX_LINE = 1024 * 1024
-#: a JSON line with more opening brackets than this is that row's error (``too_deep``): facts nest a few levels
-MAX_BRACKETS = 256
 #: the column of a JSON Lines chunk naming why a line could not be read (null: it was read)
 UNREADABLE = "_unreadable"
 
@@ -116,7 +115,7 @@ class JsonLines:
                     problem = "line_too_long"
                 elif not line.strip():
                     continue
-                elif line.count(b"{") + line.count(b"[") > MAX_BRACKETS:
+                elif too_deep(line):
                     problem = "too_deep"
                 n += 1
                 yield n, (line if line.endswith(b"\n") else line + b"\n"), problem

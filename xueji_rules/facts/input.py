@@ -607,6 +607,18 @@ def _from_attrs(obj) -> dict:
 
 #: The largest facts document read, in characters: one student's facts are a few hundred.
 MAX_FACTS_CHARS = 256 * 1024
+#: a JSON line of facts with more opening brackets than this is refused unread (facts nest a few levels)
+MAX_JSON_BRACKETS = 256
+
+
+def too_deep(line: bytes) -> bool:
+    """More brackets than facts ever need: the line is refused before any JSON parser sees it.
+
+    Arrow's JSON reader recurses without a bound and crashes the process on a line nested
+    some twenty thousand deep (within the line limits); a line's depth is at most its
+    opening brackets, so counting them is a safe, cheap bound.
+    """
+    return line.count(b"{") + line.count(b"[") > MAX_JSON_BRACKETS
 
 
 def load_facts_text(text: str, source: str = "<facts>") -> FactValues:

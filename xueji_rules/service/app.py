@@ -10,6 +10,7 @@ built in ``contract.py`` from the schemas the library ships.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as _dt
 import functools
@@ -128,6 +129,8 @@ class Service:
         self.token = config.token()
         self.upload_root = Path(tempfile.mkdtemp(prefix="xueji-uploads-"))
         self._articles: dict = {}
+        #: the batch endpoint's column backends, by (policy content, region, question, date): batch.Batch._backend
+        self.column_backends: collections.OrderedDict = collections.OrderedDict()
 
     # -- policies ------------------------------------------------------------------
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import OrderedDict
 
 from ..errors import XuejiError
 from ..evaluate import answerer, evaluate
+from ..facts.input import too_deep
 from .problems import Problem, from_library
 
 log = logging.getLogger("xueji.serve")
@@ -43,8 +43,6 @@ MIN_COLUMNS = 64
 PAUSE = 0.05
 #: the row path yields to the event loop this often (lines)
 ROW_SLICE = 256
-#: a line with more opening brackets than this goes to the row path (facts nest a few levels deep)
-MAX_BRACKETS = 256
 #: column backends kept per process, by (policy content, question, date)
 BACKENDS_KEPT = 32
 BATCH_KEYS = ("id", "facts", "on")
@@ -213,13 +211,13 @@ class Batch:
         raws = [raw for _, raw in block]
         data = b"\n".join(raws) if None not in raws else b""
         if (data[:1] == b"{" and data.count(b"\n{") == len(raws) - 1  # every line an object (the usual file)
-                and not any(_deep(raw) for raw in raws)):
+                and not any(too_deep(raw) for raw in raws)):
             numbers = pl.int_range(block[0][0], block[-1][0] + 1, dtype=pl.Int64, eager=True).alias("__line")
             rows = len(raws)
         else:
             fast = []
             for n, raw in block:
-                if raw is not None and raw[:1] == b"{" and not _deep(raw):
+                if raw is not None and raw[:1] == b"{" and not too_deep(raw):
                     fast.append((n, raw))
                 elif raw is None or raw.strip():
                     slow.append(n)
@@ -293,7 +291,7 @@ class Batch:
         """The column backend for a date (cached per process), or None where the date is not answered."""
         from ..columns import ColumnBackend
 
-        cache = self.svc.__dict__.setdefault("_column_backends", OrderedDict())
+        cache = self.svc.column_backends
         key = (self.policy.content_hash, self.region, self.q.id, day)
         backend = cache.get(key)
         if backend is None:
@@ -318,15 +316,6 @@ class Batch:
             for outcome, status, f in zip(result.get_column("outcome").to_list(), result.get_column("status").to_list(),
                                           failed):
                 log_.record_short(self.region, self.q.id, day, outcome, status, f, self.policy.content_hash)
-
-
-def _deep(raw: bytes) -> bool:
-    """More brackets than facts ever need: such a line is read by the row path, whose reader bounds the depth.
-
-    Arrow's JSON reader recurses without a bound and crashes the process on a line nested some
-    ten thousand deep (within the line limit); a line's depth is at most its opening brackets.
-    """
-    return raw.count(b"{") + raw.count(b"[") > MAX_BRACKETS
 
 
 class BlockReader:
